@@ -1,0 +1,2 @@
+import type { KernelTable } from '../types.js';
+export const mathKernels: KernelTable = {};
