@@ -1,0 +1,78 @@
+/**
+ * The public API in a few verbs: load, save, convert, run, verify.
+ * The CLI only composes these.
+ */
+import { Model } from './ir/graph.js';
+import type { Tensor } from './ir/tensor.js';
+import { loadModel, saveModel } from './formats/registry.js';
+import type { ReadOptions, WriteOptions } from './formats/types.js';
+import { Session, SessionOptions } from './runtime/session.js';
+import { randomInputs } from './runtime/random-inputs.js';
+import { CompareOptions, CompareReport, compareOutputs } from './runtime/compare.js';
+import { MconvError } from './errors.js';
+
+export type Feeds = Map<string, Tensor> | Record<string, Tensor>;
+
+/** Reads a model file (any supported format) into the IR. */
+export function load(path: string, options?: ReadOptions): Promise<Model> {
+  return loadModel(path, options);
+}
+
+export interface SaveOptions extends WriteOptions {
+  /** Target format id ('onnx', ...); default: from the output's extension. */
+  format?: string;
+}
+
+/** Writes a model atomically; returns the paths written. */
+export function save(model: Model, outPath: string, options: SaveOptions = {}): Promise<string[]> {
+  return saveModel(model, outPath, options);
+}
+
+/** Reads `inPath` and writes it as `options.format` to `outPath`. */
+export async function convert(inPath: string, outPath: string, options: SaveOptions & ReadOptions = {}): Promise<{ model: Model; written: string[] }> {
+  const model = await load(inPath, options);
+  const written = await save(model, outPath, options);
+  return { model, written };
+}
+
+export interface RunOptions extends SessionOptions {
+  /** Seed for random inputs when no feeds are given. */
+  seed?: number;
+  /** Values for symbolic dims of random inputs (default 1). */
+  dims?: Record<string, number>;
+}
+
+/** Runs a model; without feeds, seeded random inputs are used. Returns inputs used and outputs. */
+export async function run(model: Model, feeds?: Feeds, options: RunOptions = {}): Promise<{ inputs: Map<string, Tensor>; outputs: Map<string, Tensor> }> {
+  const inputs = feeds ? (feeds instanceof Map ? feeds : new Map(Object.entries(feeds))) : randomInputs(model.graph.inputs, options);
+  const session = await Session.create(model, options);
+  try {
+    return { inputs, outputs: await session.run(inputs) };
+  } finally {
+    session.dispose();
+  }
+}
+
+export interface VerifyOptions extends RunOptions, CompareOptions {}
+
+/**
+ * Runs two models on the same inputs (given, or random from `a`'s inputs) and compares the outputs
+ * (by name when the names match, else by position).
+ */
+export async function verify(a: Model, b: Model, feeds?: Feeds, options: VerifyOptions = {}): Promise<{ report: CompareReport; inputs: Map<string, Tensor> }> {
+  const aIn = a.graph.inputs.map((v) => v.name);
+  const bIn = b.graph.inputs.map((v) => v.name);
+  if (aIn.length !== bIn.length) {
+    throw new MconvError({ kind: 'mismatch', message: `the models take different numbers of inputs (${aIn.length} vs ${bIn.length})` });
+  }
+  const ra = await run(a, feeds, options);
+  const bFeeds = new Map<string, Tensor>();
+  aIn.forEach((name, i) => {
+    const t = ra.inputs.get(name)!;
+    bFeeds.set(bIn.includes(name) ? name : bIn[i]!, t);
+  });
+  const rb = await run(b, bFeeds, options);
+  const sameNames = [...ra.outputs.keys()].every((k) => rb.outputs.has(k));
+  const report = compareOutputs(rb.outputs, ra.outputs, { ...options, byPosition: !sameNames });
+  return { report, inputs: ra.inputs };
+}

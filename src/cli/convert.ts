@@ -1,0 +1,81 @@
+/** `mconv convert MODEL --to onnx -o OUT [--opset N] [--external-data] [--verify]` */
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { load, run, save } from '../api.js';
+import { MconvError, usageError } from '../errors.js';
+import { FORMATS } from '../formats/registry.js';
+import { compareOutputs, formatReport, DEFAULT_ATOL, DEFAULT_RTOL } from '../runtime/compare.js';
+import { DEFAULT_BACKEND } from '../runtime/backends.js';
+import { loadOnnxRuntime, runWithOnnxRuntime } from '../runtime/onnxruntime.js';
+import { printJson, type GlobalArgs } from './common.js';
+
+export interface ConvertArgs extends GlobalArgs {
+  model: string;
+  to: string;
+  output?: string;
+  opset?: number;
+  'external-data'?: boolean;
+  verify?: boolean;
+  atol: number;
+  rtol: number;
+  backend: string;
+  config?: string;
+}
+
+function samePath(a: string, b: string): boolean {
+  try {
+    return existsSync(b) && realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
+  }
+}
+
+export function convertCommand(y: Argv) {
+  const writable = FORMATS.filter((f) => f.write).map((f) => f.id);
+  return y.command<ConvertArgs>(
+    'convert <model>',
+    'convert a model to another format (written atomically)',
+    (c) =>
+      c
+        .positional('model', { type: 'string', demandOption: true })
+        .option('to', { alias: 't', type: 'string', demandOption: true, choices: writable, describe: 'target format' })
+        .option('output', { alias: 'o', type: 'string', describe: 'output file (default: the input name with the new extension, in the current folder)' })
+        .option('opset', { type: 'number', describe: 'ONNX opset to write (default 17)' })
+        .option('external-data', { type: 'boolean', default: false, describe: 'ONNX: put weights in a .data file beside the model (automatic over 2 GB)' })
+        .option('verify', { type: 'boolean', default: false, describe: 'run the source and the result on the same random inputs and compare' })
+        .option('atol', { type: 'number', default: DEFAULT_ATOL })
+        .option('rtol', { type: 'number', default: DEFAULT_RTOL })
+        .option('backend', { alias: 'b', type: 'string', default: DEFAULT_BACKEND })
+        .option('config', { type: 'string', describe: 'architecture file for weights-only formats' }),
+    async (args) => {
+      const handler = FORMATS.find((f) => f.id === args.to)!;
+      const out = args.output ?? basename(args.model, extname(args.model)) + handler.extensions[0];
+      if (samePath(args.model, out)) throw usageError(`the output ${out} is the input file`, 'choose another -o path; mconv never overwrites its input');
+      const model = await load(args.model, { config: args.config });
+      const written = await save(model, out, { format: args.to, opset: args.opset, externalData: args['external-data'] });
+      let report;
+      let checker: string | undefined;
+      if (args.verify) {
+        const source = await run(model, undefined, { backend: args.backend });
+        let result: Map<string, import('../ir/tensor.js').Tensor>;
+        if (args.to === 'onnx' && (await loadOnnxRuntime())) {
+          checker = 'onnxruntime-node';
+          result = await runWithOnnxRuntime(out, source.inputs);
+        } else {
+          checker = `mconv runtime (${args.backend}) on the written file`;
+          result = (await run(await load(out), source.inputs, { backend: args.backend })).outputs;
+        }
+        report = compareOutputs(result, source.outputs, { atol: args.atol, rtol: args.rtol, byPosition: ![...source.outputs.keys()].every((k) => result.has(k)) });
+      }
+      if (args.json) printJson({ input: args.model, format: model.source.format, to: args.to, written, verify: report ? { checker, ...report } : undefined });
+      else {
+        process.stdout.write(`wrote ${written.join(', ')}\n`);
+        if (report) process.stdout.write(`verify against ${checker}:\n${formatReport(report)}\n`);
+      }
+      if (report && !report.ok) {
+        throw new MconvError({ kind: 'mismatch', file: out, message: 'the converted model disagrees with the source (see the report above)' });
+      }
+    },
+  );
+}

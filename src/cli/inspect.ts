@@ -1,0 +1,36 @@
+/** `mconv inspect MODEL`: format, producer, opset, inputs/outputs, a per-node table, totals. */
+import type { Argv } from 'yargs';
+import { load } from '../api.js';
+import { inferShapes } from '../ir/infer.js';
+import { summarizeModel } from '../inspect/summary.js';
+import { printJson, type GlobalArgs } from './common.js';
+import { renderSummary } from './render-summary.js';
+
+export interface InspectArgs extends GlobalArgs {
+  model: string;
+  all?: boolean;
+  config?: string;
+}
+
+export function inspectCommand(y: Argv) {
+  return y.command<InspectArgs>(
+    'inspect <model>',
+    'show a model: format, producer, opset, inputs, outputs, a per-node table and parameter totals',
+    (c) =>
+      c
+        .positional('model', { type: 'string', demandOption: true, describe: 'model file or folder' })
+        .option('all', { type: 'boolean', default: false, describe: 'show every node (long models are truncated)' })
+        .option('config', { type: 'string', describe: 'architecture file for weights-only formats' }),
+    async (args) => {
+      const model = await load(args.model, { config: args.config });
+      try {
+        inferShapes(model.graph);
+      } catch {
+        // Shapes stay as the file recorded them when inference cannot complete.
+      }
+      const summary = summarizeModel(model);
+      if (args.json) printJson(summary);
+      else process.stdout.write(renderSummary(summary, { all: args.all, width: process.stdout.columns }) + '\n');
+    },
+  );
+}

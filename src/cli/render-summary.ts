@@ -1,0 +1,51 @@
+/** Text rendering of a ModelSummary (the logic lives in src/inspect). */
+import Table from 'cli-table3';
+import type { ModelSummary, ValueInfo } from '../inspect/summary.js';
+import { groupDigits, humanBytes } from './common.js';
+
+export function shapeText(shape: ValueInfo['shape']): string {
+  if (!shape) return '?';
+  return '(' + shape.map((d) => String(d)).join(', ') + (shape.length === 1 ? ',' : '') + ')';
+}
+
+function valueLine(v: ValueInfo): string {
+  return `  ${v.name}  ${v.dtype ?? '?'} ${shapeText(v.shape)}`;
+}
+
+export interface RenderOptions {
+  /** Show every node (default: at most `maxRows`). */
+  all?: boolean;
+  maxRows?: number;
+  /** Terminal width to fit. */
+  width?: number;
+}
+
+export function renderSummary(s: ModelSummary, opts: RenderOptions = {}): string {
+  const out: string[] = [];
+  const opsets = Object.entries(s.sourceOpset).map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ');
+  out.push(`Model: ${s.file ?? s.graphName}`);
+  out.push(`Format: ${s.format}${s.fileSize !== undefined ? `, ${humanBytes(s.fileSize)}` : ''}`);
+  if (s.producer) out.push(`Producer: ${s.producer.name}${s.producer.version ? ' ' + s.producer.version : ''}`);
+  if (opsets) out.push(`Opset: ${opsets}${s.irVersion !== undefined ? ` (IR version ${s.irVersion})` : ''}`);
+  out.push('Inputs:', ...s.inputs.map(valueLine));
+  out.push('Outputs:', ...s.outputs.map(valueLine));
+  const maxRows = opts.all ? Infinity : opts.maxRows ?? 100;
+  const width = Math.max(60, opts.width ?? 100);
+  const nameW = Math.max(16, Math.floor(width * 0.36));
+  const table = new Table({
+    head: ['Node (op)', 'Output shape', 'Param #'],
+    colWidths: [nameW, Math.max(16, width - nameW - 18), 14],
+    wordWrap: true,
+    wrapOnWordBoundary: false,
+    style: { head: [], border: [] },
+    colAligns: ['left', 'left', 'right'],
+  });
+  for (const n of s.nodes.slice(0, maxRows)) {
+    table.push([`${n.name} (${n.op})`, n.outputs.map((o) => shapeText(o.shape)).join(', '), groupDigits(n.parameters)]);
+  }
+  out.push(table.toString());
+  if (s.nodes.length > maxRows) out.push(`... ${s.nodes.length - maxRows} more nodes not shown (use --all)`);
+  out.push(`Total params: ${groupDigits(s.parameters)} (${humanBytes(s.weightBytes)})`);
+  out.push(`Nodes: ${s.nodes.length}; ops: ${Object.entries(s.opCounts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} x${v}`).join(', ')}`);
+  return out.join('\n');
+}

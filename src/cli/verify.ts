@@ -1,0 +1,43 @@
+/** `mconv verify A B [--input ...] [--atol] [--rtol] [--backend]`: exit 0 when the outputs agree, 1 when not. */
+import type { Argv } from 'yargs';
+import { load, verify } from '../api.js';
+import { formatReport, DEFAULT_ATOL, DEFAULT_RTOL } from '../runtime/compare.js';
+import { DEFAULT_BACKEND } from '../runtime/backends.js';
+import { parseDims, printJson, readInputArgs, type GlobalArgs } from './common.js';
+
+export interface VerifyArgs extends GlobalArgs {
+  a: string;
+  b: string;
+  input?: string[];
+  atol: number;
+  rtol: number;
+  backend: string;
+  seed: number;
+  dim?: string[];
+}
+
+export function verifyCommand(y: Argv) {
+  return y.command<VerifyArgs>(
+    'verify <a> <b>',
+    'run two models on the same inputs and compare their outputs (isclose report)',
+    (c) =>
+      c
+        .positional('a', { type: 'string', demandOption: true, describe: 'reference model' })
+        .positional('b', { type: 'string', demandOption: true, describe: 'model to check' })
+        .option('input', { alias: 'i', type: 'string', array: true, describe: '[NAME=]FILE.npy or FILE.npz; default: seeded random inputs' })
+        .option('atol', { type: 'number', default: DEFAULT_ATOL })
+        .option('rtol', { type: 'number', default: DEFAULT_RTOL })
+        .option('backend', { alias: 'b', type: 'string', default: DEFAULT_BACKEND })
+        .option('seed', { type: 'number', default: 0 })
+        .option('dim', { type: 'string', array: true, describe: 'bind a symbolic dimension: NAME=VALUE' }),
+    async (args) => {
+      const a = await load(args.a);
+      const b = await load(args.b);
+      const feeds = args.input?.length ? readInputArgs(args.input, a.graph.inputs) : undefined;
+      const { report } = await verify(a, b, feeds, { atol: args.atol, rtol: args.rtol, backend: args.backend, seed: args.seed, dims: parseDims(args.dim) });
+      if (args.json) printJson({ a: args.a, b: args.b, backend: args.backend, ...report });
+      else process.stdout.write(formatReport(report) + '\n');
+      process.exitCode = report.ok ? 0 : 1;
+    },
+  );
+}
