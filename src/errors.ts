@@ -52,7 +52,7 @@ export class MconvError extends Error {
     const head = [this.file, this.format ? `(${this.format})` : undefined].filter(Boolean).join(' ');
     let s = head ? `${head}: ${this.message}` : this.message;
     if (this.where) s += ` [at ${this.where}]`;
-    if (this.hint) s += `. ${this.hint}`;
+    if (this.hint) s += `${/[.?!:]$/.test(s) ? '' : '.'} ${this.hint}`;
     return s.replace(/\s*\n\s*/g, ' ');
   }
 }

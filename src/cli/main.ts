@@ -7,11 +7,11 @@ import { convertCommand } from './convert.js';
 import { runCommand } from './run.js';
 import { verifyCommand } from './verify.js';
 import { reportError } from './common.js';
+import { MconvError } from '../errors.js';
 
 const argv = hideBin(process.argv);
 const globalFlags = { json: argv.includes('--json'), debug: argv.includes('--debug') };
 
-let failed = false;
 const cli = yargs(argv)
   .scriptName('mconv')
   .usage('$0 <command> [options]')
@@ -25,14 +25,8 @@ const cli = yargs(argv)
   .version()
   .wrap(Math.min(110, process.stdout.columns || 100))
   .fail((msg, err) => {
-    failed = true;
-    if (err) {
-      process.exitCode = reportError(err, globalFlags);
-    } else {
-      if (globalFlags.json) process.stdout.write(JSON.stringify({ error: { kind: 'usage', message: msg } }) + '\n');
-      process.stderr.write(`mconv: error: ${msg} (see mconv --help)\n`);
-      process.exitCode = 2;
-    }
+    // yargs' own parse errors come without `err`: they are usage errors.
+    throw err ?? new MconvError({ kind: 'usage', message: msg, hint: 'see mconv --help' });
   });
 
 inspectCommand(cli);
@@ -43,5 +37,5 @@ verifyCommand(cli);
 try {
   await cli.parseAsync();
 } catch (e) {
-  if (!failed) process.exitCode = reportError(e, globalFlags);
+  process.exitCode = reportError(e, globalFlags);
 }

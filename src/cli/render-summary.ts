@@ -31,17 +31,19 @@ export function renderSummary(s: ModelSummary, opts: RenderOptions = {}): string
   out.push('Outputs:', ...s.outputs.map(valueLine));
   const maxRows = opts.all ? Infinity : opts.maxRows ?? 100;
   const width = Math.max(60, opts.width ?? 100);
-  const nameW = Math.max(16, Math.floor(width * 0.36));
+  const fixed = 14 + 22 + 13; // op, shape minimum, params, borders
+  const nameW = Math.max(18, Math.min(48, Math.floor((width - fixed) * 0.5)));
+  const shapeW = Math.max(18, width - nameW - fixed + 4);
   const table = new Table({
-    head: ['Node (op)', 'Output shape', 'Param #'],
-    colWidths: [nameW, Math.max(16, width - nameW - 18), 14],
+    head: ['Name', 'Op', 'Output shape', 'Param #'],
+    colWidths: [nameW, 22, shapeW, 14],
     wordWrap: true,
     wrapOnWordBoundary: false,
-    style: { head: [], border: [] },
-    colAligns: ['left', 'left', 'right'],
+    style: { head: [], border: [], compact: true },
+    colAligns: ['left', 'left', 'left', 'right'],
   });
   for (const n of s.nodes.slice(0, maxRows)) {
-    table.push([`${n.name} (${n.op})`, n.outputs.map((o) => shapeText(o.shape)).join(', '), groupDigits(n.parameters)]);
+    table.push([n.name, n.domain ? `${n.domain}.${n.op}` : n.op, n.outputs.map((o) => shapeText(o.shape)).join(', '), groupDigits(n.parameters)]);
   }
   out.push(table.toString());
   if (s.nodes.length > maxRows) out.push(`... ${s.nodes.length - maxRows} more nodes not shown (use --all)`);

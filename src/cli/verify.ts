@@ -27,7 +27,7 @@ export function verifyCommand(y: Argv) {
         .option('input', { alias: 'i', type: 'string', array: true, describe: '[NAME=]FILE.npy or FILE.npz; default: seeded random inputs' })
         .option('atol', { type: 'number', default: DEFAULT_ATOL })
         .option('rtol', { type: 'number', default: DEFAULT_RTOL })
-        .option('backend', { alias: 'b', type: 'string', default: DEFAULT_BACKEND })
+        .option('backend', { type: 'string', default: DEFAULT_BACKEND, describe: 'wasm, cpu, webgpu or tensorflow' })
         .option('seed', { type: 'number', default: 0 })
         .option('dim', { type: 'string', array: true, describe: 'bind a symbolic dimension: NAME=VALUE' }),
     async (args) => {

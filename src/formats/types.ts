@@ -4,8 +4,14 @@ import type { Model } from '../ir/graph.js';
 export interface ModelSourceFiles {
   /** Path of the main file (or folder) as the user gave it. */
   path: string;
-  /** Whole bytes of the main file (a directory has none). */
-  bytes?: Uint8Array;
+  /** True when `path` is a directory (SavedModel, tfjs folders). */
+  isDirectory: boolean;
+  /** Byte size of the main file (0 for a directory). */
+  size: number;
+  /** Reads `length` bytes of the main file at `offset` (positional read, nothing else loaded). */
+  readRange(offset: number, length: number): Uint8Array;
+  /** Reads the whole main file. */
+  readAll(): Uint8Array;
   /** Reads a file relative to the main file's folder (external data, weight shards). */
   readSibling(relPath: string): Uint8Array;
   /** Reads part of a sibling file without loading the rest (for lazy tensors). */

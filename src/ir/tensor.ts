@@ -220,7 +220,8 @@ export class Tensor {
 export function typedView(dtype: DType, bytes: Uint8Array): NumericArray {
   const width = DTYPE_BYTES[dtype];
   let b = bytes;
-  if (width > 1 && b.byteOffset % width !== 0) b = b.slice();
+  // Copy into a fresh buffer: a Node Buffer's slice() would only make another misaligned view.
+  if (width > 1 && b.byteOffset % width !== 0) b = new Uint8Array(b);
   const n = width ? b.byteLength / width : 0;
   switch (dtype) {
     case 'float32': return new Float32Array(b.buffer, b.byteOffset, n);
