@@ -8,7 +8,8 @@ import { loadModel } from '../formats/registry.js';
 import { decodeTensorProto } from '../formats/onnx/tensor-proto.js';
 import { Session, unsupportedNodes } from '../runtime/session.js';
 import { compareOutputs } from '../runtime/compare.js';
-import type { Tensor } from '../ir/tensor.js';
+import { Tensor as IRTensor } from '../ir/tensor.js';
+type Tensor = IRTensor;
 import { subgraphsOf, type Graph } from '../ir/graph.js';
 import { MconvError } from '../errors.js';
 
@@ -62,6 +63,15 @@ function allOps(g: Graph, acc = new Set<string>()): Set<string> {
   return acc;
 }
 
+/**
+ * onnx 1.12 stores bfloat16 test tensors as uint16 bit patterns; reinterpret them as the
+ * bfloat16 the graph declares (same bytes).
+ */
+function asDeclared(t: Tensor, declared: string | undefined): Tensor {
+  if (declared === 'bfloat16' && t.dtype === 'uint16') return IRTensor.fromBytes('bfloat16', t.shape, t.bytes, t.name);
+  return t;
+}
+
 function readPbs(dir: string, prefix: string): Tensor[] {
   const files = readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.pb'));
   files.sort((a, b) => Number(a.slice(prefix.length, -3)) - Number(b.slice(prefix.length, -3)));
@@ -95,12 +105,12 @@ export async function runCase(root: string, suite: Suite, name: string, opts: Su
       const expected = readPbs(dsDir, 'output_');
       const feeds = new Map<string, Tensor>();
       g.inputs.forEach((v, i) => {
-        if (inputs[i]) feeds.set(v.name, inputs[i]!);
+        if (inputs[i]) feeds.set(v.name, asDeclared(inputs[i]!, v.dtype));
       });
       const outs = await session.run(feeds);
       const expMap = new Map<string, Tensor>();
       g.outputs.forEach((v, i) => {
-        if (expected[i]) expMap.set(v.name, expected[i]!);
+        if (expected[i]) expMap.set(v.name, asDeclared(expected[i]!, v.dtype));
       });
       const report = compareOutputs(outs, expMap, { atol: opts.atol ?? CONFORMANCE_ATOL, rtol: opts.rtol ?? CONFORMANCE_RTOL });
       for (const o of report.outputs) {

@@ -74,8 +74,12 @@ export async function loadModel(p: string, options: LoadOptions = {}): Promise<M
   }
   if (!handler) throw notAModel(source);
   try {
-    return await handler.read(source, options);
+    const model = await handler.read(source, options);
+    // Descriptors reopen on demand for lazy tensors; do not hold them between uses.
+    source.close();
+    return model;
   } catch (e) {
+    source.close();
     if (e instanceof MconvError) {
       if (e.file || e.format) throw e;
       throw new MconvError({ kind: e.kind, message: e.message, file: p, format: handler.id, where: e.where, hint: e.hint, cause: e });
@@ -101,7 +105,7 @@ function notAModel(source: ModelSourceFiles): MconvError {
   }
   if (source.size === 0) return unreadable(source.path, undefined, 'the file is empty', 'check that the file was written completely');
   if (known) {
-    return unreadable(source.path, known.id, `the file has a ${ext} extension but its content is not a ${known.title} model`,
+    return unreadable(source.path, known.id, `the file has a ${ext} extension but its content is not a valid ${known.title} file`,
       'the file may be truncated or corrupt, or saved in another format');
   }
   return unsupported(source.path, undefined, `not a model file mconv can read (tried: ${tried})`,
@@ -131,5 +135,13 @@ export async function saveModel(model: Model, outPath: string, options: SaveOpti
     throw usageError(`the output ${outPath} is the input file`, 'write to another path (mconv never overwrites its input)');
   }
   const written = await handler.write(model, outPath, options);
+  if (model.source.path) {
+    const input = path.resolve(model.source.path);
+    for (const rel of written.extra.keys()) {
+      if (path.resolve(path.dirname(path.resolve(outPath)), rel) === input) {
+        throw usageError(`the output file ${rel} would replace the input file`, 'choose another name (mconv never overwrites its input)');
+      }
+    }
+  }
   return writeFilesAtomic(outPath, written.main, written.extra);
 }

@@ -1,8 +1,8 @@
 /**
  * `ModelSourceFiles` over a path on disk: positional reads of the main file (nothing is loaded
  * until asked), and reads of sibling files (external data, weight shards) relative to its folder.
- * File descriptors are opened on demand and kept until `close()` (or process exit), so lazy tensors
- * can read long after the model was loaded.
+ * File descriptors are opened on demand and reopened after `close()`, so lazy tensors can read long
+ * after the model was loaded; at most MAX_OPEN_FILES stay open at once (least recently used closed).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -36,6 +36,10 @@ export function readRangeFd(fd: number, offset: number, length: number): Uint8Ar
   return u;
 }
 
+/** At most this many descriptors stay open across all sources; the least recently used closes first. */
+const MAX_OPEN_FILES = 64;
+const openHandles = new Set<FileHandle>();
+
 class FileHandle {
   private fd: number | undefined;
   constructor(readonly file: string) {}
@@ -46,10 +50,15 @@ class FileHandle {
       } catch (e) {
         throw ioError(this.file, e);
       }
+      if (openHandles.size >= MAX_OPEN_FILES) openHandles.values().next().value?.close();
     }
+    // most recently used last
+    openHandles.delete(this);
+    openHandles.add(this);
     return this.fd;
   }
   close(): void {
+    openHandles.delete(this);
     if (this.fd !== undefined) {
       try {
         fs.closeSync(this.fd);

@@ -46,10 +46,11 @@ export function replaceNode(graph: Graph, old: Node, ...replacements: (Node | No
       continue;
     }
     const name = graph.uniqueNodeName(r.name ?? r.op);
-    const outs: Value[] =
-      r.outputs === undefined || typeof r.outputs === 'number'
-        ? Array.from({ length: r.outputs ?? 1 }, (_, i, arr) => graph.newValue(arr.length === 1 ? name : `${name}:${i}`))
-        : r.outputs.map((o) => (typeof o === 'string' ? graph.getOrCreateValue(o) : o));
+    let outs: Value[];
+    if (r.outputs === undefined || typeof r.outputs === 'number') {
+      const count = r.outputs ?? 1;
+      outs = Array.from({ length: count }, (_, i) => graph.newValue(count === 1 ? name : `${name}:${i}`));
+    } else outs = r.outputs.map((o) => (typeof o === 'string' ? graph.getOrCreateValue(o) : o));
     for (const o of outs) {
       if (o.producer) throw new Error(`replaceNode: value ${o.name} is already produced by ${o.producer.name}`);
     }

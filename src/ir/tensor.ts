@@ -162,6 +162,21 @@ export class Tensor {
     return this._bytes;
   }
 
+  /**
+   * The bytes without keeping them: a lazy tensor reads its source again and does not cache,
+   * so a writer can stream many large weights without holding them all.
+   */
+  readBytes(): Uint8Array {
+    if (this._bytes) return this._bytes;
+    if (this.dtype === 'string') throw new Error('string tensors have no fixed-width bytes; use .strings');
+    if (!this._loader) throw new Error(`tensor ${this.name ?? ''} has no data`);
+    const b = this._loader();
+    if (b.byteLength !== this._byteLength) {
+      throw new Error(`tensor ${this.name ?? ''}: expected ${this._byteLength} bytes, source gave ${b.byteLength}`);
+    }
+    return b;
+  }
+
   get strings(): Uint8Array[] {
     if (this.dtype !== 'string' || !this._strings) throw new Error('not a string tensor');
     return this._strings;

@@ -10,7 +10,7 @@ import { topologicalOrder } from '../ir/walk.js';
 import { MconvError } from '../errors.js';
 import { useBackend, tf, BackendName, DEFAULT_BACKEND } from './backends.js';
 import { kernelFor } from './kernels/index.js';
-import type { KernelContext, RT } from './kernels/types.js';
+import { disposeRT, type KernelContext, type RT } from './kernels/types.js';
 import { fromRT, toRT } from './tensor-bridge.js';
 
 export interface SessionOptions {
@@ -167,11 +167,17 @@ export class Session {
       }
       const outs = await this.execute(this.graph, env, undefined, true);
       const result = new Map<string, Tensor>();
-      for (let i = 0; i < outs.length; i++) {
-        const name = this.graph.outputs[i]!.name;
-        result.set(name, await fromRT(outs[i]!, name));
+      try {
+        for (let i = 0; i < outs.length; i++) {
+          const name = this.graph.outputs[i]!.name;
+          if (outs[i]!.seq) {
+            throw new MconvError({ kind: 'unsupported', file: this.file, format: this.format, where: name, message: `graph output '${name}' is a sequence of ${outs[i]!.seq!.length} tensors; only tensor outputs can be returned`, hint: 'end the graph with SequenceAt or ConcatFromSequence to return a tensor' });
+          }
+          result.set(name, await fromRT(outs[i]!, name));
+        }
+      } finally {
+        for (const o of outs) if (!owned.includes(o) && ![...this.constants.values()].includes(o)) disposeRT(o);
       }
-      for (const o of outs) if (!owned.includes(o) && ![...this.constants.values()].includes(o)) o.t.dispose();
       return result;
     } finally {
       for (const r of owned) r.t.dispose();
@@ -207,7 +213,7 @@ export class Session {
       env.delete(name);
       const n = (refs.get(r.t) ?? 1) - 1;
       refs.set(r.t, n);
-      if (n <= 0 && !external.has(r.t) && ![...this.constants.values()].some((c) => c.t === r.t)) r.t.dispose();
+      if (n <= 0 && !external.has(r.t) && ![...this.constants.values()].some((c) => c.t === r.t)) disposeRT(r);
     };
     const total = p.order.length;
     for (let i = 0; i < total; i++) {
@@ -256,7 +262,7 @@ export class Session {
       // Outputs a kernel produced that nobody names are garbage now.
       for (let k = node.outputs.length; k < outs.length; k++) {
         const r = outs[k]!;
-        if (!inputs.some((x) => x?.t === r.t)) r.t.dispose();
+        if (!inputs.some((x) => x?.t === r.t)) disposeRT(r);
       }
       for (const v of node.inputs) if (v && p.lastUse.get(v.name) === i) release(v.name);
       for (const sg of subgraphsOf(node)) for (const name of outerReads(sg)) if (p.lastUse.get(name) === i) release(name);

@@ -200,13 +200,15 @@ function stringsFromFixed(data: Uint8Array, n: number, charWidth: number, chars:
 /** Reads a .npy file into a tensor (little-endian, row-major). */
 export function readNpy(bytes: Uint8Array, file?: string): Tensor {
   const h = readHeader(bytes, file);
+  if (/^[<>|=]?O/.test(h.descr)) {
+    throw unsupported(file, 'npy', 'object arrays (dtype=object) are not supported', 'save a numeric array (np.asarray(x, dtype=np.float32))');
+  }
   const m = /^([<>|=])([a-zA-Z])(\d+)$/.exec(h.descr);
   if (!m) throw unsupported(file, 'npy', `numpy dtype ${h.descr} is not supported`, 'use numeric, bool or string arrays');
   const [, order, kind, sizeStr] = m;
   const size = Number(sizeStr);
   const bigEndian = order === '>';
   const n = shapeSize(h.shape);
-  if (kind === 'O') throw unsupported(file, 'npy', 'object arrays (dtype=object) are not supported', 'save a numeric array (np.asarray(x, dtype=np.float32))');
   if (kind === 'U' || kind === 'S') {
     const width = kind === 'U' ? 4 : 1;
     const need = n * size * width;

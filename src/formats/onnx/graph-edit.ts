@@ -32,6 +32,14 @@ export function addConst(g: Graph, base: string, t: Tensor): Value {
   return g.addInitializer(name, t);
 }
 
+/** Removes an initializer nobody reads any more (nodes, graph outputs). */
+export function dropIfUnused(v: Value | null | undefined): void {
+  const g = v?.graph;
+  if (!v || !g || !v.initializer || v.consumers.size > 0 || g.outputs.includes(v)) return;
+  if (usedInSubgraphs(g, v.name)) return;
+  g.removeInitializer(v);
+}
+
 /** The constant data of a value: an initializer, or the output of a Constant node. */
 export function constTensor(v: Value | null | undefined): Tensor | undefined {
   if (!v) return undefined;

@@ -23,6 +23,7 @@ import {
   decodeModel,
 } from './proto.js';
 import { dtypeFromOnnx, tensorFromProto, TensorContext } from './tensor-proto.js';
+import { setOnnxType } from './value-types.js';
 
 interface BuildContext extends TensorContext {
   /** Counter for fresh symbolic dims (`unk__N`). */
@@ -105,7 +106,7 @@ export function normDomain(d: string): string {
 // ---- types -----------------------------------------------------------------------------------
 
 function typeInfo(t: TypeP | undefined, what: string, ctx: BuildContext): { dtype?: DType; shape?: Shape } {
-  if (!t || (t.kind !== 'tensor' && t.kind !== 'sparse')) return {};
+  if (!t || t.kind !== 'tensor') return {};
   const dtype = t.elemType ? dtypeFromOnnx(t.elemType, what, ctx.file) : undefined;
   if (!t.shape) return { dtype };
   const shape: Dim[] = t.shape.map((d) => {
@@ -117,6 +118,7 @@ function typeInfo(t: TypeP | undefined, what: string, ctx: BuildContext): { dtyp
 }
 
 function applyType(v: Value, vi: ValueInfoP, what: string, ctx: BuildContext): void {
+  if (vi.type && vi.type.kind !== 'tensor') setOnnxType(v, vi.type);
   const { dtype, shape } = typeInfo(vi.type, what, ctx);
   if (dtype !== undefined) v.dtype = dtype;
   if (shape !== undefined) v.shape = shape;
@@ -146,6 +148,7 @@ function buildGraph(gp: GraphP, g: Graph, ctx: BuildContext): void {
   for (const vi of gp.valueInfo) {
     if (g.initializers.has(vi.name)) continue;
     const v = g.getOrCreateValue(vi.name);
+    if (vi.type && vi.type.kind !== 'tensor') setOnnxType(v, vi.type);
     const { dtype, shape } = safeTypeInfo(vi.type, ctx);
     if (dtype !== undefined) v.dtype = dtype;
     if (shape !== undefined) v.shape = shape;

@@ -276,7 +276,14 @@ export function tensorFromProto(p: TensorP, ctx: TensorContext = {}): Tensor {
     throw bad(ctx, p, `tensor ${dtype}${formatShape(shape)} has no data`);
   }
   const onDisk = fields.some((f) => f.some((x) => !Array.isArray(x) && !x.inMemory));
-  const decode = (): Uint8Array => typedFieldBytes(p, dtype, n, ctx);
+  const decode = (): Uint8Array => {
+    try {
+      return typedFieldBytes(p, dtype, n, ctx);
+    } catch (e) {
+      if (e instanceof ProtoFormatError) throw bad(ctx, p, `corrupt tensor data: ${e.message}`);
+      throw e;
+    }
+  };
   if (onDisk) return Tensor.lazy(dtype, shape, decode, name);
   return Tensor.fromBytes(dtype, shape, decode(), name);
 }

@@ -30,6 +30,7 @@ import {
   constFloats,
   constInts,
   constTensor,
+  dropIfUnused,
   dropUnusedOutputs,
   insertBefore,
   int64Tensor,
@@ -55,7 +56,7 @@ const CAST_NAMES: Record<string, number> = {
   FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, COMPLEX64: 14, COMPLEX128: 15, BFLOAT16: 16,
 };
 
-const BINARY_BROADCAST_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'And', 'Or', 'Xor', 'Equal', 'Greater', 'Less', 'PRelu']);
+const BINARY_BROADCAST_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'And', 'Or', 'Xor', 'Equal', 'Greater', 'Less']);
 const REDUCE_OPS = new Set([
   'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceMax', 'ReduceMean', 'ReduceMin', 'ReduceProd', 'ReduceSumSquare',
 ]);
@@ -198,6 +199,7 @@ function upgradeLegacyBroadcast(ctx: Ctx, node: Node): void {
   if (bt) {
     const t = bt.reshape([...bt.shape, ...new Array<number>(trailing).fill(1)]);
     node.setInput(1, addConst(ctx.g, `${b!.name}_aligned`, t));
+    dropIfUnused(b);
     return;
   }
   const out = ctx.g.newValue(`${b!.name}_aligned`, b!.dtype);
@@ -374,6 +376,27 @@ const RULES: Record<string, Rule> = {
     n.attrs.mode = attr.string(map[mode]!);
     const r = rankOf(n.inputs[0]);
     if (r !== undefined && r !== 4) fail(ctx, n, 'GridSample on a non-4-D input needs opset 20');
+  },
+  PRelu: (ctx, n) => {
+    if (ctx.from >= 7) return;
+    // PRelu-6: a 1-D slope of size C applies per channel (axis 1); since 7 it broadcasts numpy-style.
+    const slope = n.inputs[1];
+    const r = rankOf(n.inputs[0]);
+    const rs = rankOf(slope);
+    if (!slope || rs !== 1) return;
+    if (r === undefined) fail(ctx, n, 'a per-channel slope needs the input rank');
+    if (r <= 2) return;
+    const trailing = r - 2;
+    if (slope.initializer) {
+      const t = slope.initializer;
+      n.setInput(1, addConst(ctx.g, `${slope.name}_per_channel`, t.reshape([...t.shape, ...new Array<number>(trailing).fill(1)])));
+      dropIfUnused(slope);
+      return;
+    }
+    const out = ctx.g.newValue(`${slope.name}_per_channel`, slope.dtype);
+    const axes = addConst(ctx.g, `${n.name}_axes`, int64Tensor(Array.from({ length: trailing }, (_, i) => i + 1)));
+    insertBefore(ctx.g, n, 'Unsqueeze', [slope, axes], [out], {}, `${n.name}_per_channel`);
+    n.setInput(1, out);
   },
   RNN: (ctx, n) => { if (ctx.from < 7) delete n.attrs.output_sequence; },
   GRU: (ctx, n) => { if (ctx.from < 7) delete n.attrs.output_sequence; },

@@ -15,7 +15,8 @@ import type { WriteOptions, WrittenFiles } from '../types.js';
 import { ProtoMessage } from './proto-writer.js';
 import { onnxFromDtype, tensorMessage } from './tensor-proto.js';
 import { EmitContext, EmitNode, checkTargetOpset, emitNode } from './downgrade.js';
-import { ATTR } from './proto.js';
+import { ATTR, DimP, TypeP } from './proto.js';
+import { onnxTypeOf } from './value-types.js';
 
 /** IR version written for each opset (the onnx release that introduced the opset). */
 const IR_FOR_OPSET: Record<number, number> = { 11: 6, 12: 7, 13: 7, 14: 7, 15: 8, 16: 8, 17: 8 };
@@ -64,12 +65,58 @@ function shapeMessage(shape: Shape): ProtoMessage {
   return m;
 }
 
+function dimsMessage(dims: DimP[]): ProtoMessage {
+  const m = new ProtoMessage();
+  for (const d of dims) {
+    const dim = new ProtoMessage();
+    if (d.value !== undefined) dim.varint(1, d.value);
+    else if (d.param) dim.string(2, d.param);
+    if (d.denotation) dim.string(3, d.denotation);
+    m.message(1, dim);
+  }
+  return m;
+}
+
+/** A TypeProto recorded by the reader (sequence, map, optional, sparse tensor). */
+function typeMessage(t: TypeP): ProtoMessage {
+  const m = new ProtoMessage();
+  const holder = (elem?: TypeP): ProtoMessage => {
+    const h = new ProtoMessage();
+    if (elem) h.message(1, typeMessage(elem));
+    return h;
+  };
+  switch (t.kind) {
+    case 'tensor':
+    case 'sparse': {
+      const tt = new ProtoMessage();
+      if (t.elemType) tt.varint(1, t.elemType);
+      if (t.shape) tt.message(2, dimsMessage(t.shape));
+      m.message(t.kind === 'tensor' ? 1 : 8, tt);
+      break;
+    }
+    case 'sequence': m.message(4, holder(t.elem)); break;
+    case 'optional': m.message(9, holder(t.elem)); break;
+    case 'map': {
+      const mm = new ProtoMessage().varint(1, t.keyType);
+      if (t.value) mm.message(2, typeMessage(t.value));
+      m.message(5, mm);
+      break;
+    }
+    default: break;
+  }
+  if (t.denotation) m.string(6, t.denotation);
+  return m;
+}
+
 function valueInfo(v: Value): ProtoMessage {
   const m = new ProtoMessage().string(1, v.name);
+  const other = onnxTypeOf(v);
   if (v.dtype) {
     const tt = new ProtoMessage().varint(1, onnxFromDtype(v.dtype));
     if (v.shape) tt.message(2, shapeMessage(v.shape));
     m.message(2, new ProtoMessage().message(1, tt));
+  } else if (other) {
+    m.message(2, typeMessage(other));
   }
   if (v.docString) m.string(3, v.docString);
   return m;
@@ -157,7 +204,7 @@ function graphMessage(g: Graph, st: WriteState): ProtoMessage {
   for (const v of g.outputs) m.message(12, valueInfo(v));
   const io = new Set([...g.inputs, ...g.outputs].map((v) => v.name));
   for (const [name, v] of g.values) {
-    if (!name || io.has(name) || v.initializer || !v.dtype) continue;
+    if (!name || io.has(name) || v.initializer || !(v.dtype || onnxTypeOf(v))) continue;
     if (!v.producer && v.consumers.size === 0) continue;
     m.message(13, valueInfo(v));
   }

@@ -303,7 +303,7 @@ function expandRule(ctx: InferContext): ValueType[] {
   if (!target) {
     const k = ctx.shape(1)?.[0];
     if (typeof k !== 'number') return [{ dtype }];
-    target = Array.from({ length: k }, (_, i) => ctx.sym(0, Math.max(k, s?.length ?? 0) - k + i, 'expand'));
+    target = Array.from({ length: k }, (_, i) => ctx.sym(0, Math.max(k, s?.length ?? 0) - k + i));
   }
   return [{ dtype, shape: broadcastShapes(ctx, [s, target]) }];
 }
@@ -346,7 +346,15 @@ function constantOfShapeRule(ctx: InferContext): ValueType[] {
   const dims = ctx.dims(0);
   if (dims) {
     if (dims.some((d) => typeof d === 'number' && d < 0)) ctx.fail('negative dim in the requested shape');
-    return [{ dtype, shape: dims.slice() }];
+    // Small integer fills are shape arithmetic too (e.g. a suffix of ones for a reduced shape).
+    let value: Dim[] | undefined;
+    const t = ctx.attrTensor('value');
+    const n = dims.length <= 1 ? (dims.length === 0 ? 1 : dims[0]) : undefined;
+    if (typeof n === 'number' && n <= MAX_PROPAGATED && (dtype === 'int64' || dtype === 'int32')) {
+      const fill = t ? Number(t.toFloat64()[0] ?? 0) : 0;
+      value = new Array<Dim>(n).fill(fill);
+    }
+    return [{ dtype, shape: dims.slice(), value }];
   }
   const k = ctx.shape(0)?.[0];
   return [{ dtype, shape: typeof k === 'number' ? ctx.symShape(0, k) : undefined }];

@@ -15,6 +15,18 @@ export type TF = typeof tfc;
 export interface RT {
   t: tfc.Tensor;
   dtype: DType;
+  /**
+   * Set on values of ONNX sequence type: the elements, each owning its own tensor handle
+   * (a `tf.clone`, so no two sequences share a handle). `t` is then an empty placeholder
+   * owned by the sequence value and `dtype` is the element type.
+   */
+  seq?: RT[];
+}
+
+/** Disposes a runtime value: its tensor and, for a sequence, every element it owns. */
+export function disposeRT(r: RT): void {
+  if (r.seq) for (const e of r.seq) disposeRT(e);
+  if (!r.t.isDisposed) r.t.dispose();
 }
 
 export interface KernelContext {

@@ -11,6 +11,7 @@ import { lossKernels } from './loss.js';
 import { matmulKernels } from './matmul.js';
 import { quantizeKernels } from './quantize.js';
 import { reduceKernels } from './reduce.js';
+import { signalKernels } from './signal.js';
 import { softmaxKernels } from './softmax.js';
 import { topkKernels } from './topk.js';
 import { triluKernels } from './trilu.js';
@@ -32,4 +33,5 @@ export const mathKernels: KernelTable = {
   ...quantizeKernels,
   ...triluKernels,
   ...windowKernels,
+  ...signalKernels,
 };

@@ -7,6 +7,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { Node } from '../../../ir/graph.js';
 import type { KernelContext, KernelDef, RT, TF } from '../types.js';
 import { effectiveKernel, resolveWindow, stretchAxes, cropOrPad, type Window } from './spatial.js';
+import { cachedDerived, isConstantInput } from './weight-cache.js';
 import {
   intRange, invalidInput, need, rt, toChannelsFirstPerm, toChannelsLastPerm, unsupportedNode, type T,
 } from './util.js';
@@ -17,8 +18,11 @@ function checkRank(node: Node): string | undefined {
   return undefined;
 }
 
-/** ONNX weights [M, C/g, k...] -> tfjs channels-last filter [k..., C/g, M]. */
-function filterChannelsLast(tf: TF, w: T): T {
+/**
+ * ONNX weights [M, C/g, k...] -> tfjs channels-last filter [k..., C/g, M]. The same permutation
+ * turns ConvTranspose weights [C, M/g, k...] into [k..., M/g, C].
+ */
+export function filterChannelsLast(tf: TF, w: T): T {
   const r = w.rank - 2;
   const perm: number[] = [];
   for (let i = 0; i < r; i++) perm.push(i + 2);
@@ -67,9 +71,6 @@ function convChannelsLast(
     const pad: tfc.backend_util.ExplicitPadding | 'valid' = win.padsBegin.some((p) => p) || win.padsEnd.some((p) => p)
       ? [[0, 0], [win.padsBegin[0]!, win.padsEnd[0]!], [win.padsBegin[1]!, win.padsEnd[1]!], [0, 0]]
       : 'valid';
-    for (const p of [...win.padsBegin, ...win.padsEnd]) {
-      if (p < 0) throw unsupportedNode(node, 'negative pads are not supported');
-    }
     const strides = win.strides as [number, number];
     const dilations = dil as [number, number];
     if (group === 1) {
@@ -139,7 +140,7 @@ function groupedConv(tf: TF, x: T, f: T, group: number, conv: (x: T, f: T) => T)
  * Channels-first convolution: x [N, C, s...], w [M, C/g, k...] (both float carriers),
  * optional bias [M]. Returns [N, M, o...].
  */
-export function convNCHW(tf: TF, node: Node, x: T, w: T, b: T | undefined): T {
+export function convNCHW(tf: TF, node: Node, x: T, w: T, b: T | undefined, filterCL?: T): T {
   const r = x.rank - 2;
   if (r < 1 || r > 3) throw unsupportedNode(node, `${r}-D convolution is not supported (1-D, 2-D and 3-D are)`);
   if (w.rank !== x.rank) throw invalidInput(node, `weights have rank ${w.rank}, input has rank ${x.rank}`);
@@ -147,10 +148,12 @@ export function convNCHW(tf: TF, node: Node, x: T, w: T, b: T | undefined): T {
   const kernel = kernelAttr && kernelAttr.length ? kernelAttr : w.shape.slice(2);
   const group = node.attrInt('group', 1);
   const win = resolveWindow(node, x.shape.slice(2), kernel);
+  if ([...win.padsBegin, ...win.padsEnd].some((p) => p < 0)) throw unsupportedNode(node, 'negative pads are not supported');
   const xl = tf.transpose(x, toChannelsLastPerm(x.rank));
-  const fl = filterChannelsLast(tf, w);
+  const fl = filterCL ?? filterChannelsLast(tf, w);
   const yl = convChannelsLast(tf, node, xl, fl, group, win, b);
-  xl.dispose(); fl.dispose();
+  xl.dispose();
+  if (fl !== filterCL) fl.dispose();
   const y = tf.transpose(yl, toChannelsFirstPerm(yl.rank));
   yl.dispose();
   return y;
@@ -200,7 +203,7 @@ function transposeGeometry(node: Node, inSizes: number[], wKernel: number[]): Tr
 }
 
 /** Channels-first transposed convolution: x [N, C, s...], w [C, M/g, k...], bias [M]. */
-export function convTransposeNCHW(tf: TF, node: Node, x: T, w: T, b: T | undefined): T {
+export function convTransposeNCHW(tf: TF, node: Node, x: T, w: T, b: T | undefined, filterCL?: T): T {
   const r = x.rank - 2;
   if (r < 1 || r > 3) throw unsupportedNode(node, `${r}-D transposed convolution is not supported (1-D, 2-D and 3-D are)`);
   const group = node.attrInt('group', 1);
@@ -211,10 +214,7 @@ export function convTransposeNCHW(tf: TF, node: Node, x: T, w: T, b: T | undefin
   const full = tf.tidy(() => {
     let xl = tf.transpose(x, toChannelsLastPerm(x.rank));
     // Filter in channels-last forward layout [k..., M/g (forward in), C (forward out)].
-    const perm: number[] = [];
-    for (let i = 0; i < r; i++) perm.push(i + 2);
-    perm.push(1, 0);
-    let f = tf.transpose(w, perm);
+    let f = filterCL ?? filterChannelsLast(tf, w);
     if (geo.dilations.some((d) => d > 1)) f = stretchAxes(tf, f, spatialAxes.map((a) => a - 1), geo.dilations);
     const keff = f.shape.slice(0, r);
     if (r === 1) xl = tf.expandDims(xl, 1);
@@ -278,7 +278,8 @@ const conv: KernelDef = {
     const xf = floatOf(tf, x);
     const wf = floatOf(tf, w);
     const bf = b ? floatOf(tf, b) : undefined;
-    const y = convNCHW(tf, node, xf, wf, bf);
+    const cached = wf === w.t ? cachedDerived(w.t, isConstantInput(node.inputs[1]), 'filter-channels-last', () => tf.keep(filterChannelsLast(tf, w.t))) : undefined;
+    const y = convNCHW(tf, node, xf, wf, bf, cached);
     releaseIfNew(xf, x); releaseIfNew(wf, w); if (bf) releaseIfNew(bf, b);
     return [rt(tf, y, x.dtype)];
   },
@@ -293,7 +294,8 @@ const convTranspose: KernelDef = {
     const xf = floatOf(tf, x);
     const wf = floatOf(tf, w);
     const bf = b ? floatOf(tf, b) : undefined;
-    const y = convTransposeNCHW(tf, node, xf, wf, bf);
+    const cached = wf === w.t ? cachedDerived(w.t, isConstantInput(node.inputs[1]), 'filter-channels-last', () => tf.keep(filterChannelsLast(tf, w.t))) : undefined;
+    const y = convTransposeNCHW(tf, node, xf, wf, bf, cached);
     releaseIfNew(xf, x); releaseIfNew(wf, w); if (bf) releaseIfNew(bf, b);
     return [rt(tf, y, x.dtype)];
   },
@@ -341,8 +343,9 @@ const qlinearConv: KernelDef = {
     const bias = inputs[8];
     const xc = centered(tf, x, inputs[2], false);
     const wc = centered(tf, w, inputs[5], true);
-    const acc = convNCHW(tf, node, xc, wc, bias ? tf.cast(bias.t, 'float32') : undefined);
-    xc.dispose(); wc.dispose();
+    const bf = bias ? tf.cast(bias.t, 'float32') : undefined;
+    const acc = convNCHW(tf, node, xc, wc, bf);
+    xc.dispose(); wc.dispose(); bf?.dispose();
     const outDtype = yZp?.dtype ?? x.dtype;
     const [lo, hi] = intRange(outDtype);
     const y = tf.tidy(() => {

@@ -48,7 +48,7 @@ function poolGeometry(node: Node, inSizes: number[]): PoolGeometry {
 function checkPool(node: Node): string | undefined {
   const k = node.attrInts('kernel_shape');
   if (!k) return 'kernel_shape attribute is required';
-  if (node.attrInt('storage_order', 0) !== 0 && node.op !== 'MaxPool') return 'storage_order is only defined for MaxPool';
+  if (k.length < 1 || k.length > 3) return `${k.length}-D pooling is not supported (1-D, 2-D and 3-D are)`;
   return undefined;
 }
 
@@ -350,6 +350,10 @@ function bilinear(plane: ArrayLike<number>, base: number, h: number, w: number, 
     ly * hx * plane[base + y1 * w + x0]! + ly * lx * plane[base + y1 * w + x1]!;
 }
 
+/**
+ * RoiAlign. Mode 'max' takes the largest bilinearly interpolated sample of each bin
+ * (implementations disagree here: onnxruntime warns its own max mode is wrong).
+ */
 const roiAlign: KernelDef = {
   check(node) {
     const mode = node.attrString('mode', 'avg');

@@ -159,10 +159,10 @@ function runRecurrent(kind: Kind, { tf, node, inputs }: KernelContext): RT[] {
         peep: p,
       };
     });
-    let h: T = h0All ? tf.squeeze(tf.slice(h0All, [d, 0, 0], [1, batch, hidden]), [0]) : tf.zeros([batch, hidden]);
-    let c: T | undefined = kind === 'LSTM'
-      ? (c0All ? tf.squeeze(tf.slice(c0All, [d, 0, 0], [1, batch, hidden]), [0]) : tf.zeros([batch, hidden]))
-      : undefined;
+    const stateOf = (all: T | undefined): T => tf.tidy(() =>
+      (all ? tf.squeeze(tf.slice(all, [d, 0, 0], [1, batch, hidden]), [0]) : tf.zeros([batch, hidden])));
+    let h: T = stateOf(h0All);
+    let c: T | undefined = kind === 'LSTM' ? stateOf(c0All) : undefined;
     const ys: T[] = new Array<T>(seq);
     for (let s = 0; s < seq; s++) {
       const t = reverse ? seq - 1 - s : s;

@@ -1,4 +1,4 @@
-/** Cast/CastLike, losses, quantization, Trilu and windows against ONNX test data. */
+/** Cast/CastLike, losses, quantization, Trilu, windows and signal ops against ONNX test data. */
 import { mathKernels } from '../../../../src/runtime/kernels/math/index.js';
 import { caseNames, defineCaseSuite } from './onnx-cases.js';
 
@@ -11,3 +11,4 @@ defineCaseSuite('trilu kernels', mathKernels, caseNames(/^test_(tril|triu)/));
 defineCaseSuite('window kernels', mathKernels, caseNames(/^test_(hannwindow|hammingwindow|blackmanwindow)/), {
   tol: () => ({ atol: 2e-4, rtol: 1e-4 }),
 });
+defineCaseSuite('signal kernels', mathKernels, caseNames(/^test_(dft|stft|melweightmatrix)/));

@@ -71,6 +71,8 @@ const SPECS: Spec[] = [
   { name: 'ArgMin int last axis', op: 'ArgMin', attrs: { axis: attr.int(-1), keepdims: attr.int(0) }, inputs: [rand([3, 5], 60, -3, 3, i32)], py: 'np.argmin(x0, axis=-1)', out: [i64] },
   { name: 'TopK smallest ties axis 0', op: 'TopK', attrs: { axis: attr.int(0), largest: attr.int(0) }, inputs: [rand([6, 3], 61, 0, 3, i32), vals(i64, [1], [4])], py: '(np.take_along_axis(x0, np.argsort(x0, axis=0, kind="stable")[:4], 0), np.argsort(x0, axis=0, kind="stable")[:4])', out: [i32, i64] },
   { name: 'TopK largest ties', op: 'TopK', inputs: [vals(f32, [2, 7], [1, 3, 3, 0, 3, 2, 2, 5, 5, 1, 1, 5, 0, 0]), vals(i64, [1], [3])], py: '(np.take_along_axis(x0, np.argsort(-x0, axis=1, kind="stable")[:, :3], 1), np.argsort(-x0, axis=1, kind="stable")[:, :3])', out: [f32, i64] },
+  { name: 'TopK small k, many ties, largest', op: 'TopK', attrs: { axis: attr.int(1) }, inputs: [rand([3, 40], 65, 0, 5, i32), vals(i64, [1], [3])], py: '(np.take_along_axis(x0, np.argsort(-x0, axis=1, kind="stable")[:, :3], 1), np.argsort(-x0, axis=1, kind="stable")[:, :3])', out: [i32, i64] },
+  { name: 'TopK small k, many ties, smallest, NaN', op: 'TopK', attrs: { axis: attr.int(0), largest: attr.int(0) }, inputs: [vals(f32, [20, 1], [3, NaN, 1, 1, 2, 0, 0, 5, NaN, 0, 4, 4, 1, 0, 7, 8, 9, 0, 1, 2]), vals(i64, [1], [4])], py: '(np.take_along_axis(x0, np.argsort(x0, axis=0, kind="stable")[:4], 0), np.argsort(x0, axis=0, kind="stable")[:4])', out: [f32, i64] },
   { name: 'CumSum int exclusive reverse', op: 'CumSum', attrs: { exclusive: attr.int(1), reverse: attr.int(1) }, inputs: [rand([3, 4], 63, -9, 9, i32), vals(i64, [], [1])], py: 'np.flip(np.cumsum(np.flip(x0, 1), axis=1) - np.flip(x0, 1), 1)', out: [i32] },
   { name: 'CumSum negative axis', op: 'CumSum', inputs: [rand([2, 3, 4], 64), vals(i32, [], [-3])], py: 'np.cumsum(x0, axis=0)', out: [f32] },
   // Softmax family.
@@ -102,6 +104,14 @@ const SPECS: Spec[] = [
   { name: 'Trilu lower k=2', op: 'Trilu', attrs: { upper: attr.int(0) }, inputs: [rand([4, 3], 91), vals(i64, [], [2])], py: 'np.tril(x0, 2)', out: [f32] },
   { name: 'HannWindow symmetric float64', op: 'HannWindow', attrs: { periodic: attr.int(0), output_datatype: attr.int(11) }, inputs: [vals(i64, [], [7])], py: 'np.hanning(7)', out: ['float64'] },
   { name: 'BlackmanWindow periodic', op: 'BlackmanWindow', inputs: [vals(i32, [], [8])], py: 'np.blackman(9)[:-1]', out: [f32] },
+  // Signal ops (numpy.fft as the oracle).
+  { name: 'DFT real padded onesided', op: 'DFT', attrs: { onesided: attr.int(1) }, inputs: [rand([2, 6, 1], 92), vals(i64, [], [8])], py: '(lambda f: np.stack([f.real, f.imag], -1))(np.fft.rfft(x0[..., 0].astype(np.float64), n=8, axis=1))', out: [f32] },
+  { name: 'DFT complex inverse axis 2', op: 'DFT', attrs: { axis: attr.int(2), inverse: attr.int(1) }, inputs: [rand([1, 5, 3, 2], 93)], py: '(lambda f: np.stack([f.real, f.imag], -1))(np.fft.ifft(x0[..., 0] + 1j * x0[..., 1], axis=2))', out: [f32] },
+  { name: 'DFT truncated length 4 (radix 2)', op: 'DFT', inputs: [rand([1, 6, 2, 1], 94), vals(i64, [], [4])], py: '(lambda f: np.stack([f.real, f.imag], -1))(np.fft.fft(x0[..., 0].astype(np.float64), n=4, axis=1))', out: [f32] },
+  { name: 'DFT long non-power-of-two (Bluestein)', op: 'DFT', attrs: { onesided: attr.int(1) }, inputs: [rand([2, 400, 1], 97, -1, 1)], py: '(lambda f: np.stack([f.real, f.imag], -1))(np.fft.rfft(x0[..., 0].astype(np.float64), axis=1))', out: [f32] },
+  { name: 'DFT long inverse complex', op: 'DFT', attrs: { inverse: attr.int(1) }, inputs: [rand([1, 97, 2], 98, -1, 1)], py: '(lambda f: np.stack([f.real, f.imag], -1))(np.fft.ifft(x0[..., 0] + 1j * x0[..., 1], axis=1))', out: [f32] },
+  { name: 'DFT power of two 64', op: 'DFT', inputs: [rand([1, 64, 2], 99, -1, 1)], py: '(lambda f: np.stack([f.real, f.imag], -1))(np.fft.fft(x0[..., 0] + 1j * x0[..., 1], axis=1))', out: [f32] },
+  { name: 'STFT windowed', op: 'STFT', inputs: [rand([1, 30, 1], 95), vals(i64, [], [3]), rand([8], 96, 0, 1), null], py: '(lambda f: np.stack([f.real, f.imag], -1))(np.stack([np.fft.rfft(x0[0, i * 3:i * 3 + 8, 0].astype(np.float64) * x2) for i in range(8)])[None])', out: [f32] },
   // Einsum.
   ...einsumSpecs(),
 ];

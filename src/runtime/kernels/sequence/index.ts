@@ -1,0 +1,6 @@
+/** Kernels for ONNX sequence values (see values.ts for how a sequence is represented). */
+import type { KernelTable } from '../types.js';
+import { sequenceOpKernels } from './ops.js';
+
+export const sequenceKernels: KernelTable = { ...sequenceOpKernels };
+export { makeSequence, cloneElement } from './values.js';

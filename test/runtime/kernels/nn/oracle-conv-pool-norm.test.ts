@@ -1,0 +1,121 @@
+/**
+ * Conv/pool/norm configurations beyond the ONNX backend data (groups with dilations and
+ * strides, asymmetric pads, depthwise multipliers, 3-D, transposed with groups and
+ * output_padding, ceil-mode pools, Indices, per-channel QLinearConv...) against onnxruntime-node.
+ */
+import { attr } from '../../../../src/ir/graph.js';
+import { rand, vals, type Spec } from './ort-oracle.js';
+import { defineOracleSuite } from './oracle-suite.js';
+
+const f32 = 'float32' as const;
+const ints = attr.ints;
+const int = attr.int;
+
+const CONV_POOL_NORM_SPECS: Spec[] = [
+  // Conv
+  { name: 'Conv2D group 2, dilation+stride, asymmetric pads, bias', op: 'Conv',
+    attrs: { group: int(2), dilations: ints([2, 1]), strides: ints([2, 2]), pads: ints([1, 0, 2, 1]) },
+    inputs: [rand([2, 4, 9, 8], 1), rand([6, 2, 3, 3], 2), rand([6], 3)], outs: [f32] },
+  { name: 'Conv2D depthwise x2 multiplier, asymmetric pads', op: 'Conv',
+    attrs: { group: int(3), pads: ints([0, 1, 1, 0]) },
+    inputs: [rand([1, 3, 7, 7], 4), rand([6, 1, 3, 3], 5), rand([6], 6)], outs: [f32] },
+  { name: 'Conv2D depthwise, stride 2, uniform pads', op: 'Conv',
+    attrs: { group: int(4), pads: ints([1, 1, 1, 1]), strides: ints([2, 2]) },
+    inputs: [rand([1, 4, 8, 8], 7), rand([4, 1, 3, 3], 8), rand([4], 9)], outs: [f32] },
+  { name: 'Conv2D depthwise, dilation 2 and stride 2', op: 'Conv',
+    attrs: { group: int(2), dilations: ints([2, 2]), strides: ints([2, 2]), pads: ints([2, 2, 2, 2]) },
+    inputs: [rand([1, 2, 9, 9], 10), rand([2, 1, 3, 3], 11)], outs: [f32] },
+  { name: 'Conv1D SAME_LOWER, stride 2', op: 'Conv',
+    attrs: { auto_pad: attr.string('SAME_LOWER'), strides: ints([2]) },
+    inputs: [rand([1, 3, 10], 12), rand([4, 3, 3], 13)], outs: [f32] },
+  { name: 'Conv2D SAME_UPPER, stride 3', op: 'Conv',
+    attrs: { auto_pad: attr.string('SAME_UPPER'), strides: ints([3, 3]), kernel_shape: ints([4, 4]) },
+    inputs: [rand([2, 3, 10, 11], 14), rand([5, 3, 4, 4], 15), rand([5], 16)], outs: [f32] },
+  { name: 'Conv3D group 2, strides, dilation, asymmetric pads', op: 'Conv',
+    attrs: { group: int(2), strides: ints([2, 1, 2]), dilations: ints([1, 2, 1]), pads: ints([1, 0, 1, 0, 1, 1]) },
+    inputs: [rand([1, 4, 6, 7, 5], 17), rand([2, 2, 3, 2, 2], 18), rand([2], 19)], outs: [f32] },
+  // ConvTranspose
+  { name: 'ConvTranspose2D group 2, dilation 2, strides [2,3], output_padding, pads', op: 'ConvTranspose',
+    attrs: { group: int(2), dilations: ints([2, 2]), strides: ints([2, 3]), output_padding: ints([1, 0]), pads: ints([1, 0, 0, 1]) },
+    inputs: [rand([1, 4, 4, 5], 20), rand([4, 3, 3, 2], 21), rand([6], 22)], outs: [f32] },
+  { name: 'ConvTranspose1D output_shape', op: 'ConvTranspose',
+    attrs: { strides: ints([2]), output_shape: ints([10]) },
+    inputs: [rand([1, 2, 5], 23), rand([2, 3, 3], 24)], outs: [f32] },
+  { name: 'ConvTranspose2D SAME_LOWER stride 2', op: 'ConvTranspose',
+    attrs: { strides: ints([2, 2]), auto_pad: attr.string('SAME_LOWER') },
+    inputs: [rand([2, 3, 4, 3], 25), rand([3, 2, 3, 3], 26)], outs: [f32] },
+  { name: 'ConvTranspose3D group 2, strides, pads, bias', op: 'ConvTranspose',
+    attrs: { group: int(2), strides: ints([2, 2, 1]), pads: ints([1, 0, 0, 0, 1, 0]) },
+    inputs: [rand([1, 2, 3, 3, 3], 27), rand([2, 2, 2, 3, 2], 28), rand([4], 29)], outs: [f32] },
+  { name: 'ConvTranspose3D dilation 2', op: 'ConvTranspose',
+    attrs: { dilations: ints([2, 1, 2]) },
+    inputs: [rand([1, 1, 3, 4, 3], 30), rand([1, 2, 2, 2, 2], 31)], outs: [f32] },
+  // Quantized
+  { name: 'ConvInteger uint8 with zero points, pads', op: 'ConvInteger',
+    attrs: { pads: ints([1, 1, 1, 1]) },
+    inputs: [rand([1, 2, 5, 5], 32, 0, 255, 'uint8'), rand([3, 2, 3, 3], 33, 0, 255, 'uint8'), vals('uint8', [], [128]), vals('uint8', [], [100])],
+    outs: ['int32'] },
+  // Weights stay within +-63: onnxruntime's u8s8 x86 path saturates pairwise sums of larger products.
+  { name: 'QLinearConv per-channel int8 weights, bias', op: 'QLinearConv',
+    attrs: { pads: ints([1, 1, 1, 1]), strides: ints([2, 2]) },
+    inputs: [rand([1, 3, 7, 7], 34, 0, 255, 'uint8'), vals(f32, [], [0.02]), vals('uint8', [], [120]),
+      rand([4, 3, 3, 3], 35, -63, 63, 'int8'), vals(f32, [4], [0.01, 0.02, 0.005, 0.03]), vals('int8', [4], [0, 0, 0, 0]),
+      vals(f32, [], [0.15]), vals('uint8', [], [128]), rand([4], 36, -500, 500, 'int32')],
+    outs: ['uint8'], atol: 0 },
+  // Pools
+  { name: 'AveragePool ceil_mode, pads, count_include_pad=0', op: 'AveragePool',
+    attrs: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]), ceil_mode: int(1) },
+    inputs: [rand([1, 2, 8, 8], 37)], outs: [f32] },
+  { name: 'AveragePool ceil_mode, asymmetric pads, count_include_pad=1', op: 'AveragePool',
+    attrs: { kernel_shape: ints([3, 2]), strides: ints([2, 2]), pads: ints([1, 0, 0, 1]), ceil_mode: int(1), count_include_pad: int(1) },
+    inputs: [rand([2, 3, 8, 7], 38)], outs: [f32] },
+  { name: 'AveragePool 1-D SAME_UPPER', op: 'AveragePool',
+    attrs: { kernel_shape: ints([4]), strides: ints([3]), auto_pad: attr.string('SAME_UPPER') },
+    inputs: [rand([2, 3, 11], 39)], outs: [f32] },
+  { name: 'AveragePool 3-D pads count_include_pad=0', op: 'AveragePool',
+    attrs: { kernel_shape: ints([2, 3, 2]), strides: ints([1, 2, 2]), pads: ints([1, 1, 0, 0, 1, 1]) },
+    inputs: [rand([1, 2, 4, 5, 6], 40)], outs: [f32] },
+  { name: 'MaxPool dilations, ceil_mode, pads', op: 'MaxPool',
+    attrs: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), dilations: ints([2, 2]), pads: ints([1, 1, 1, 1]), ceil_mode: int(1) },
+    inputs: [rand([1, 2, 10, 9], 41)], outs: [f32] },
+  { name: 'MaxPool Indices, storage_order 1, pads', op: 'MaxPool',
+    attrs: { kernel_shape: ints([2, 3]), strides: ints([2, 2]), pads: ints([1, 0, 0, 1]), storage_order: int(1) },
+    inputs: [rand([2, 2, 5, 6], 42)], outs: [f32, 'int64'] },
+  { name: 'MaxPool Indices, row major, 3-D', op: 'MaxPool',
+    attrs: { kernel_shape: ints([2, 2, 2]), strides: ints([2, 2, 2]) },
+    inputs: [rand([1, 2, 4, 4, 4], 43)], outs: [f32, 'int64'] },
+  { name: 'MaxPool 3-D all negative (wasm MaxPool3D regression)', op: 'MaxPool',
+    attrs: { kernel_shape: ints([2, 3, 2]), strides: ints([1, 2, 2]), pads: ints([0, 1, 0, 1, 1, 1]) },
+    inputs: [rand([1, 2, 4, 5, 5], 44, -5, -1)], outs: [f32] },
+  { name: 'MaxPool int8', op: 'MaxPool',
+    attrs: { kernel_shape: ints([2, 2]), strides: ints([1, 1]), pads: ints([1, 1, 0, 0]) },
+    inputs: [rand([1, 2, 4, 4], 45, -128, 127, 'int8')], outs: ['int8'] },
+  { name: 'LpPool p=3 pads', op: 'LpPool',
+    attrs: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]), p: int(3) },
+    inputs: [rand([1, 2, 6, 6], 46)], outs: [f32] },
+  { name: 'GlobalLpPool p=3', op: 'GlobalLpPool', attrs: { p: int(3) }, inputs: [rand([2, 3, 4, 5], 47)], outs: [f32] },
+  { name: 'GlobalMaxPool 3-D', op: 'GlobalMaxPool', inputs: [rand([2, 3, 2, 4, 5], 48)], outs: [f32] },
+  { name: 'MaxUnpool with pads', op: 'MaxUnpool',
+    attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
+    inputs: [rand([1, 2, 3, 3], 65), vals('int64', [1, 2, 3, 3], [0, 3, 6, 8, 9, 10, 12, 14, 15, 16, 19, 21, 22, 26, 27, 28, 29, 31])], outs: [f32] },
+  { name: 'MaxRoiPool', op: 'MaxRoiPool',
+    attrs: { pooled_shape: ints([2, 3]), spatial_scale: attr.float(0.5) },
+    inputs: [rand([2, 3, 8, 9], 49), vals(f32, [3, 5], [0, 1, 1, 10, 12, 1, 0, 2, 16, 8, 0, 4, 4, 6, 14])], outs: [f32] },
+  { name: 'RoiAlign avg, sampling_ratio 2, output_half_pixel', op: 'RoiAlign',
+    attrs: { output_height: int(3), output_width: int(2), sampling_ratio: int(2), spatial_scale: attr.float(0.5), coordinate_transformation_mode: attr.string('output_half_pixel') },
+    inputs: [rand([2, 2, 8, 8], 50), vals(f32, [2, 4], [1, 2, 9, 12, 0, 0, 15, 7]), vals('int64', [2], [1, 0])], outs: [f32] },
+  // Normalisations
+  { name: 'LRN size 5', op: 'LRN', attrs: { size: int(5), alpha: attr.float(0.01), beta: attr.float(0.6), bias: attr.float(1.5) },
+    inputs: [rand([2, 6, 3, 3], 51)], outs: [f32] },
+  { name: 'LpNormalization p=1 axis 1', op: 'LpNormalization', attrs: { p: int(1), axis: int(1) }, inputs: [rand([2, 5, 3], 52)], outs: [f32] },
+  { name: 'InstanceNormalization 3-D', op: 'InstanceNormalization', attrs: { epsilon: attr.float(1e-3) },
+    inputs: [rand([2, 3, 4, 2, 3], 53), rand([3], 54), rand([3], 55)], outs: [f32] },
+  { name: 'BatchNormalization on [N, C]', op: 'BatchNormalization',
+    inputs: [rand([4, 3], 56), rand([3], 57), rand([3], 58), rand([3], 59), rand([3], 60, 0.5, 2)], outs: [f32] },
+  { name: 'LayerNormalization axis 1 with Mean and InvStdDev', op: 'LayerNormalization', attrs: { axis: int(1), epsilon: attr.float(1e-3) },
+    inputs: [rand([2, 3, 4], 61), rand([3, 4], 62), rand([3, 4], 63)], outs: [f32, f32, f32] },
+  { name: 'MeanVarianceNormalization axes [1]', op: 'MeanVarianceNormalization', attrs: { axes: ints([1]) },
+    inputs: [rand([2, 5, 3], 64)], outs: [f32] },
+];
+
+defineOracleSuite('conv/pool/norm kernels', CONV_POOL_NORM_SPECS);
