@@ -6,7 +6,7 @@ import { Model } from './ir/graph.js';
 import type { Tensor } from './ir/tensor.js';
 import { loadModel, saveModel } from './formats/registry.js';
 import type { ReadOptions, WriteOptions } from './formats/types.js';
-import { Session, SessionOptions } from './runtime/session.js';
+import type { SessionOptions } from './runtime/session.js';
 import { randomInputs } from './runtime/random-inputs.js';
 import { CompareOptions, CompareReport, compareOutputs } from './runtime/compare.js';
 import { MconvError } from './errors.js';
@@ -45,6 +45,8 @@ export interface RunOptions extends SessionOptions {
 /** Runs a model; without feeds, seeded random inputs are used. Returns inputs used and outputs. */
 export async function run(model: Model, feeds?: Feeds, options: RunOptions = {}): Promise<{ inputs: Map<string, Tensor>; outputs: Map<string, Tensor> }> {
   const inputs = feeds ? (feeds instanceof Map ? feeds : new Map(Object.entries(feeds))) : randomInputs(model.graph.inputs, options);
+  // The runtime (and tfjs) loads only when something runs.
+  const { Session } = await import('./runtime/session.js');
   const session = await Session.create(model, options);
   try {
     return { inputs, outputs: await session.run(inputs) };

@@ -6,7 +6,7 @@ import { load, run, save } from '../api.js';
 import { MconvError, usageError } from '../errors.js';
 import { FORMATS } from '../formats/registry.js';
 import { compareOutputs, formatReport, DEFAULT_ATOL, DEFAULT_RTOL } from '../runtime/compare.js';
-import { DEFAULT_BACKEND } from '../runtime/backends.js';
+import { DEFAULT_BACKEND } from '../runtime/backend-names.js';
 import { loadOnnxRuntime, runWithOnnxRuntime } from '../runtime/onnxruntime.js';
 import { printJson, type GlobalArgs } from './common.js';
 

@@ -7,7 +7,7 @@ import { writeNpy } from '../formats/npy/npy.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Tensor } from '../ir/tensor.js';
 import { fileSafeNames, parseDims, printJson, readInputArgs, type GlobalArgs } from './common.js';
-import { DEFAULT_BACKEND } from '../runtime/backends.js';
+import { DEFAULT_BACKEND } from '../runtime/backend-names.js';
 
 export interface RunArgs extends GlobalArgs {
   model: string;

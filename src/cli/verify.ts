@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { load, verify } from '../api.js';
 import { formatReport, DEFAULT_ATOL, DEFAULT_RTOL } from '../runtime/compare.js';
-import { DEFAULT_BACKEND } from '../runtime/backends.js';
+import { DEFAULT_BACKEND } from '../runtime/backend-names.js';
 import { parseDims, printJson, readInputArgs, type GlobalArgs } from './common.js';
 
 export interface VerifyArgs extends GlobalArgs {

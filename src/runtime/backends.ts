@@ -5,9 +5,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MconvError } from '../errors.js';
 
-export const BACKENDS = ['wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-export const DEFAULT_BACKEND: BackendName = 'wasm';
+import { BACKENDS, BackendName, DEFAULT_BACKEND } from './backend-names.js';
+
+export { BACKENDS, DEFAULT_BACKEND };
+export type { BackendName };
 
 const loaded = new Set<string>();
 

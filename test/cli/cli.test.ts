@@ -70,6 +70,32 @@ describe('CLI contract', () => {
     }
   });
 
+  it('convert --verify checks the written file against the source with onnxruntime-node', () => {
+    const out = join(dir, 'verified.onnx');
+    const r = mconv(['convert', join(TINY, 'model.onnx'), '--to', 'onnx', '-o', out, '--verify', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.verify.checker).toBe('onnxruntime-node');
+    expect(j.verify.ok).toBe(true);
+    expect(j.verify.outputs[0].elements).toBe(10);
+  });
+
+  it('the optional tensorflow backend is a clear usage error when tfjs-node is absent', async () => {
+    let present = true;
+    try {
+      await import('@tensorflow/tfjs-node' as string);
+    } catch {
+      present = false;
+    }
+    const r = mconv(['run', join(TINY, 'model.onnx'), '--backend', 'tensorflow']);
+    if (present) expect(r.code).toBe(0);
+    else {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/tfjs-node/);
+      expect(r.stderr.trim().split('\n').length).toBe(1);
+    }
+  });
+
   describe('bad input: one clear line, exit 3 (2 for usage), nothing written', () => {
     const cases: [string, () => string, number, RegExp][] = [
       ['missing file', () => join(dir, 'nope.onnx'), 3, /not found/i],

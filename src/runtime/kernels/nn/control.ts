@@ -8,10 +8,10 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { Graph, Node } from '../../../ir/graph.js';
 import { isStaticShape } from '../../../ir/tensor.js';
-import type { KernelContext, KernelDef, RT, TF } from '../types.js';
-import { fromValues, invalidInput, need, normAxis, readScalar, unsupportedNode, type T } from './util.js';
+import { disposeRT, type KernelContext, type KernelDef, type RT, type TF } from '../types.js';
+import { fromValues, invalidInput, need, normAxis, ownedCopy, readScalar, unsupportedNode, type T } from './util.js';
 
-/** Runs a subgraph and returns outputs this caller owns (fresh tensors, or clones of older ones). */
+/** Runs a subgraph and returns outputs this caller owns (fresh values, or copies of older ones). */
 async function runOwned(ctx: KernelContext, g: Graph, feeds: Map<string, RT>): Promise<RT[]> {
   const marker = ctx.tf.scalar(0);
   const markId = marker.id;
@@ -26,7 +26,7 @@ async function runOwned(ctx: KernelContext, g: Graph, feeds: Map<string, RT>): P
     const computed = !!producer && bodyNodes.has(producer) && !g.outputs[i]!.initializer;
     const fresh = computed && o.t.id > markId && !seen.has(o.t);
     seen.add(o.t);
-    return fresh ? o : { t: ctx.tf.clone(o.t), dtype: o.dtype };
+    return fresh ? o : ownedCopy(ctx.tf, o);
   });
 }
 
@@ -47,7 +47,7 @@ const ifOp: KernelDef = {
     const branch = graphAttr(node, cond ? 'then_branch' : 'else_branch');
     const outs = await runOwned(ctx, branch, new Map());
     if (outs.length !== node.outputs.length) {
-      for (const o of outs) o.t.dispose();
+      for (const o of outs) disposeRT(o);
       throw invalidInput(node, `the ${cond ? 'then' : 'else'} branch returns ${outs.length} values, the node has ${node.outputs.length} outputs`);
     }
     return outs;
@@ -63,7 +63,7 @@ function emptyScan(tf: TF, body: Graph, outIdx: number): RT {
 }
 
 function disposeRTs(rs: (RT | undefined)[]): void {
-  for (const r of rs) if (r && !r.t.isDisposed) r.t.dispose();
+  for (const r of rs) if (r) disposeRT(r);
 }
 
 const loop: KernelDef = {
@@ -101,16 +101,17 @@ const loop: KernelDef = {
           condIn.t.dispose();
         }
         cond = readScalar(outs[0]!)! !== 0;
-        outs[0]!.t.dispose();
+        disposeRT(outs[0]!);
         const next = outs.slice(1, 1 + nCarried);
         if (owned) disposeRTs(carried.filter((c) => !next.some((n) => n.t === c.t)));
         carried = next;
         owned = true;
         outs.slice(1 + nCarried).forEach((s, k) => scans[k]!.push(s));
       }
-      const finals = owned ? carried : carried.map((c) => ({ t: tf.clone(c.t), dtype: c.dtype }));
+      const finals = owned ? carried : carried.map((c) => ownedCopy(tf, c));
       const stacked = scans.map((list, k) => {
         if (!list.length) return emptyScan(tf, body, 1 + nCarried + k);
+        if (list.some((s) => s.seq)) throw invalidInput(node, `scan output ${k} must be a tensor, the body returns a sequence`);
         return { t: tf.stack(list.map((s) => s.t), 0), dtype: list[0]!.dtype };
       });
       for (const list of scans) disposeRTs(list);
@@ -165,7 +166,7 @@ const scan: KernelDef = {
         owned = true;
         res.slice(nState).forEach((r, k) => outs[k]!.push(r));
       }
-      const finals = owned ? state : state.map((c) => ({ t: tf.clone(c.t), dtype: c.dtype }));
+      const finals = owned ? state : state.map((c) => ownedCopy(tf, c));
       const stacked = outs.map((list, k) => {
         if (!list.length) return emptyScan(tf, body, nState + k);
         const ordered = outDirs[k] === 1 ? list.slice().reverse() : list;

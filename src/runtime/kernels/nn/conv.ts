@@ -187,7 +187,7 @@ function transposeGeometry(node: Node, inSizes: number[], wKernel: number[]): Tr
     if ((outShape && outShape.length) || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
       const out = outShape && outShape.length ? outShape[i]! : inSizes[i]! * strides[i]!;
       const total = full - out;
-      const half = Math.floor(total / 2);
+      const half = Math.floor(total / 2); // floor division, as the ONNX reference computes it
       padsBegin[i] = autoPad === 'SAME_UPPER' ? half : total - half;
       outSizes[i] = out;
     } else {

@@ -9,7 +9,7 @@ import type { Node } from '../../../ir/graph.js';
 import type { KernelContext, KernelDef, RT, TF } from '../types.js';
 import { cropOrPad } from './spatial.js';
 import {
-  fromValues, invalidInput, need, normAxis, readNumbers, readScalar, rt, shapeSize, unsupportedNode,
+  fromValues, invalidInput, need, normAxis, ownedCopy, readNumbers, readScalar, rt, shapeSize, unsupportedNode,
   wantsOutput, type T,
 } from './util.js';
 
@@ -400,7 +400,7 @@ const size: KernelDef = {
 const identity: KernelDef = {
   run({ tf, node, inputs }: KernelContext): RT[] {
     const x = need(node, inputs, 0, 'input');
-    return [{ t: tf.clone(x.t), dtype: x.dtype }];
+    return [ownedCopy(tf, x)];
   },
 };
 

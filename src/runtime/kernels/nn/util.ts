@@ -99,6 +99,13 @@ export function toChannelsFirstPerm(rank: number): number[] {
   return p;
 }
 
+/** A value with handles of its own (tfjs clones share and reference-count the data); sequences deeply. */
+export function ownedCopy(tf: TF, r: RT): RT {
+  const c: RT = { t: tf.clone(r.t), dtype: r.dtype };
+  if (r.seq) c.seq = r.seq.map((e) => ownedCopy(tf, e));
+  return c;
+}
+
 /** Disposes every tensor given that is not in `keep`. */
 export function disposeExcept(ts: (T | undefined)[], keep: (T | undefined)[] = []): void {
   for (const t of ts) if (t && !keep.includes(t) && !t.isDisposed) t.dispose();

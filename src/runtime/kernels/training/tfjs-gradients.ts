@@ -100,6 +100,43 @@ function batchMatMulGrads(tf: TF, dy: T, a: T, b: T, ta: boolean, tb: boolean): 
   return { a: () => unbroadcast(tf, da(), a.shape), b: () => unbroadcast(tf, db(), b.shape) };
 }
 
+/** Reduce Max/Min: dy flows to the elements equal to the extreme (to each of them on ties). */
+const extreme: Spec = {
+  save: ['x'],
+  saveOutput: true,
+  grad: (tf, dy, [x, y], attrs) => ({
+    x: () => {
+      const axes = reductionAxes(attrs.reductionIndices ?? attrs.axis, x!.rank);
+      const mask = f32(tf, tf.equal(x!, spread(tf, y!, x!, axes)));
+      return tf.mul(spread(tf, dy, x!, axes), mask);
+    },
+  }),
+};
+
+/** Gather along one axis (batchDims 0): dy rows are summed back into the rows they came from. */
+function gatherGrad(tf: TF, dy: T, x: T, indices: T, attrs: Attrs): T {
+  if (((attrs.batchDims as number) ?? 0) !== 0) throw new Error('Gradient through a batched gather is not supported');
+  let axis = attrs.axis as number;
+  if (axis < 0) axis += x.rank;
+  const n = x.shape[axis]!;
+  const pre = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const post = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const flat = tf.reshape(tf.cast(indices, 'int32'), [-1]);
+  const idx = tf.mod(tf.add(flat, tf.scalar(n, 'int32')), tf.scalar(n, 'int32'));
+  // [I, P*Q] rows of dy, summed into their source rows by a one-hot product (the wasm backend
+  // has no UnsortedSegmentSum kernel).
+  const rows = tf.reshape(tf.transpose(tf.reshape(dy, [pre, flat.size, post]), [1, 0, 2]), [flat.size, pre * post]);
+  const summed = tf.matMul(tf.oneHot(idx as tfc.Tensor1D, n, 1, 0, 'float32'), rows, true, false);
+  return tf.reshape(tf.transpose(tf.reshape(summed, [n, pre, post]), [1, 0, 2]), x.shape);
+}
+
+/** Piecewise-constant ops (comparisons, rounding, sign): their gradient is zero almost everywhere. */
+const flatBinary: Spec = {
+  save: ['a', 'b'],
+  grad: (tf, dy, [a, b]) => ({ a: () => tf.zeros(a!.shape, 'float32'), b: () => tf.zeros(b!.shape, 'float32') }),
+};
+const flatUnary: Spec = { save: ['x'], grad: (tf, dy, [x]) => ({ x: () => tf.zeros(x!.shape, 'float32') }) };
+
 const SPECS: Record<string, Spec> = {
   Add: binary((tf, dy) => dy, (tf, dy) => dy),
   Sub: binary((tf, dy) => dy, (tf, dy) => tf.neg(dy)),
@@ -144,6 +181,40 @@ const SPECS: Record<string, Spec> = {
       return { logits: () => tf.mul(y!, tf.sub(dy, tf.sum(tf.mul(dy, y!), dim, true))) };
     },
   },
+  Max: extreme,
+  Min: extreme,
+  Select: {
+    save: ['condition'],
+    grad: (tf, dy, [c]) => ({
+      condition: () => tf.zeros(c!.shape, 'float32'),
+      t: () => tf.where(c!, dy, tf.zerosLike(dy)),
+      e: () => tf.where(c!, tf.zerosLike(dy), dy),
+    }),
+  },
+  GatherV2: {
+    save: ['x', 'indices'],
+    grad: (tf, dy, [x, indices], attrs) => ({
+      x: () => gatherGrad(tf, dy, x!, indices!, attrs),
+      indices: () => tf.zeros(indices!.shape, 'float32'),
+    }),
+  },
+  PadV2: {
+    save: ['x'],
+    grad: (tf, dy, [x], attrs) => ({
+      x: () => tf.slice(dy, (attrs.paddings as [number, number][]).map((p) => p[0]), x!.shape),
+    }),
+  },
+  Greater: flatBinary,
+  GreaterEqual: flatBinary,
+  Less: flatBinary,
+  LessEqual: flatBinary,
+  Equal: flatBinary,
+  NotEqual: flatBinary,
+  Floor: flatUnary,
+  Ceil: flatUnary,
+  Round: flatUnary,
+  Sign: flatUnary,
+  Step: flatUnary,
   Identity: passthrough,
   Cast: passthrough,
   Reshape: passthrough,

@@ -4,7 +4,8 @@
  * onnxruntime-node. Also checks that no tensor outlives a run.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Graph, attr } from '../../../../src/ir/graph.js';
+import { setOnnxType } from '../../../../src/formats/onnx/value-types.js';
+import { Graph, attr, type Value } from '../../../../src/ir/graph.js';
 import type { Tensor } from '../../../../src/ir/tensor.js';
 import { tf, useBackend } from '../../../../src/runtime/backends.js';
 import { HAVE_ORT, compareAll, describeReport, expectedFromOrt, rand, runSession, vals } from './ort-oracle.js';
@@ -117,7 +118,70 @@ function scanGraph(): Graph {
   return g;
 }
 
+/** Marks a value as an ONNX sequence of float tensors for the writer. */
+function floatSequence(v: Value): Value {
+  v.dtype = undefined;
+  setOnnxType(v, { kind: 'sequence', elem: { kind: 'tensor', elemType: 1 } });
+  return v;
+}
+
+/**
+ * Loop carrying a sequence: each step inserts [iteration, iteration * x] into it; after the loop
+ * the sequence is concatenated into a tensor (onnxruntime-node returns tensors only).
+ */
+function loopSequenceGraph(): Graph {
+  const g = new Graph('loop_seq');
+  const m = g.addInput('M', 'int64', []);
+  const x = g.addInput('x', 'float32', [1]);
+  const empty = g.addNode('SequenceEmpty', [], ['seq0'], { dtype: attr.int(1) }).outputs[0]!;
+  const body = new Graph('body', g);
+  const it = body.addInput('i', 'int64', []);
+  const cIn = body.addInput('c_in', 'bool', []);
+  const seq = floatSequence(body.addInput('seq', 'float32', []));
+  const itf = body.addNode('Cast', [it], ['i_f'], { to: attr.int(1) }).outputs[0]!;
+  const axes = body.addInitializer('axes', vals('int64', [1], [0]));
+  const item = body.addNode('Unsqueeze', [itf, axes], ['item']).outputs[0]!;
+  const scaled = body.addNode('Mul', [item, x], ['scaled']).outputs[0]!;
+  const pair = body.addNode('Concat', [item, scaled], ['pair'], { axis: attr.int(0) }).outputs[0]!;
+  const seqOut = body.addNode('SequenceInsert', [seq, pair], ['seq_out']).outputs[0]!;
+  const cOut = body.addNode('Identity', [cIn], ['c_out']).outputs[0]!;
+  cOut.dtype = 'bool';
+  body.outputs.push(cOut, floatSequence(seqOut));
+  const loop = g.addNode('Loop', [m, null, empty], ['seq_res'], { body: attr.graph(body) });
+  const flat = g.addNode('ConcatFromSequence', [loop.outputs[0]!], ['flat'], { axis: attr.int(0) }).outputs[0]!;
+  flat.dtype = 'float32';
+  g.outputs.push(flat);
+  return g;
+}
+
+/** If whose branches build sequences of different lengths, then measured and concatenated. */
+function ifSequenceGraph(): Graph {
+  const g = new Graph('if_seq');
+  const c = g.addInput('c', 'bool', []);
+  const x = g.addInput('x', 'float32', [2]);
+  const y = g.addInput('y', 'float32', [2]);
+  const thenG = new Graph('then', g);
+  const ts = thenG.addNode('SequenceConstruct', [x, y, x], ['ts']).outputs[0]!;
+  thenG.outputs.push(floatSequence(ts));
+  const elseG = new Graph('else', g);
+  const es = elseG.addNode('SequenceConstruct', [y], ['es']).outputs[0]!;
+  elseG.outputs.push(floatSequence(es));
+  const n = g.addNode('If', [c], ['s'], { then_branch: attr.graph(thenG), else_branch: attr.graph(elseG) });
+  const len = g.addNode('SequenceLength', [n.outputs[0]!], ['len']).outputs[0]!;
+  len.dtype = 'int64';
+  const flat = g.addNode('ConcatFromSequence', [n.outputs[0]!], ['flat'], { axis: attr.int(0) }).outputs[0]!;
+  flat.dtype = 'float32';
+  g.outputs.push(len, flat);
+  return g;
+}
+
 const CASES: ControlCase[] = [
+  { name: 'Loop carrying a sequence', graph: loopSequenceGraph,
+    feeds: () => new Map([['M', vals('int64', [], [4])], ['x', rand([1], 11)]]) },
+  { name: 'If returning sequences (then)', graph: ifSequenceGraph,
+    feeds: () => new Map([['c', vals('bool', [], [true])], ['x', rand([2], 12)], ['y', rand([2], 13)]]) },
+  { name: 'If returning sequences (else)', graph: ifSequenceGraph,
+    feeds: () => new Map([['c', vals('bool', [], [false])], ['x', rand([2], 14)], ['y', rand([2], 15)]]) },
   { name: 'If then-branch reading outer values', graph: ifGraph,
     feeds: () => new Map([['c', vals('bool', [], [true])], ['x', rand([2, 3], 1)], ['y', rand([2, 3], 2)]]) },
   { name: 'If else-branch', graph: ifGraph,
