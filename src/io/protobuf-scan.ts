@@ -8,6 +8,11 @@
  * `raw_data` never enter memory during a scan. Every length is checked against the enclosing
  * message, so a truncated or corrupt file raises `ProtoFormatError` (with the byte offset)
  * instead of reading garbage.
+ *
+ * `splitFields` walks a message and sorts its fields: some are read positionally by the caller
+ * (large payloads, embedded messages that hold them), the others are gathered whole (keys
+ * included) into `FieldSet`s: valid messages of their own, handed to a schema decoder (such as
+ * onnx-proto's) only when needed.
  */
 
 export const WIRE_VARINT = 0;
@@ -70,12 +75,8 @@ export interface ProtoCursor {
   uint64Big(): bigint;
   /** A varint as a signed 64-bit bigint. */
   int64Big(): bigint;
-  /** An int32/enum varint. */
-  int32(): number;
-  bool(): boolean;
   float(): number;
   double(): number;
-  fixed32(): number;
   /** A length-delimited field's bytes, in memory (for small fields). */
   bytes(): Uint8Array;
   string(): string;
@@ -160,27 +161,10 @@ abstract class CursorBase implements ProtoCursor {
     return BigInt.asIntN(64, this.uint64Big());
   }
 
-  int32(): number {
-    return this.varint64()[0] | 0;
-  }
-
-  bool(): boolean {
-    const [lo, hi] = this.varint64();
-    return lo !== 0 || hi !== 0;
-  }
-
   float(): number {
     this.need(4, 'float');
     const { buf, at } = this.window(4);
     const v = new DataView(buf.buffer, buf.byteOffset + at, 4).getFloat32(0, true);
-    this.advance(4);
-    return v;
-  }
-
-  fixed32(): number {
-    this.need(4, 'fixed32');
-    const { buf, at } = this.window(4);
-    const v = new DataView(buf.buffer, buf.byteOffset + at, 4).getUint32(0, true);
     this.advance(4);
     return v;
   }
@@ -372,14 +356,76 @@ export class FileCursor extends CursorBase {
   }
 }
 
-/** Calls `each` for every element of a repeated scalar field (packed or not). */
-export function readRepeated(c: ProtoCursor, wire: number, scalarWire: number, each: (c: ProtoCursor) => void): void {
-  if (wire === WIRE_LEN && scalarWire !== WIRE_LEN) {
-    const sub = c.message();
-    while (!sub.atEnd()) each(sub);
-  } else if (wire === scalarWire) {
-    each(c);
-  } else {
-    throw new ProtoFormatError(`wire type ${wire} where ${scalarWire} was expected`, c.pos);
+/**
+ * Whole fields of one message (keys included), by absolute position: together they form a valid
+ * message of their own. Adjacent fields merge into one run, so the usual case (all fields but a
+ * few) is one or two ranges; `read()` returns a view when the message is in memory and is one run.
+ */
+export class FieldSet {
+  private readonly runs: { offset: number; length: number }[] = [];
+  private total = 0;
+
+  constructor(private readonly cursor: ProtoCursor) {}
+
+  /** Adds the field at [offset, offset + length). */
+  add(offset: number, length: number): void {
+    const last = this.runs[this.runs.length - 1];
+    if (last && last.offset + last.length === offset) last.length += length;
+    else this.runs.push({ offset, length });
+    this.total += length;
+  }
+
+  get byteLength(): number {
+    return this.total;
+  }
+  get isEmpty(): boolean {
+    return this.total === 0;
+  }
+  /** True when reading costs no I/O. */
+  get inMemory(): boolean {
+    return this.cursor instanceof MemCursor;
+  }
+  /** Absolute offset of the first field (or of nothing, when empty). */
+  get offset(): number {
+    return this.runs[0]?.offset ?? this.cursor.pos;
+  }
+
+  /** The fields as one message. */
+  read(): Uint8Array {
+    if (this.runs.length === 1) return this.cursor.rawRange(this.runs[0]!.offset, this.total);
+    const out = new Uint8Array(this.total);
+    let at = 0;
+    for (const r of this.runs) {
+      out.set(this.cursor.rawRange(r.offset, r.length), at);
+      at += r.length;
+    }
+    return out;
+  }
+
+  /** The absolute offset of byte `i` of `read()`. */
+  offsetOf(i: number): number {
+    let at = 0;
+    for (const r of this.runs) {
+      if (i < at + r.length) return r.offset + (i - at);
+      at += r.length;
+    }
+    const last = this.runs[this.runs.length - 1];
+    return last ? last.offset + last.length : this.cursor.pos;
+  }
+}
+
+/**
+ * Walks the fields of the message under `c`. For each, `visit` either reads the field itself from
+ * `c` and returns undefined, or returns the `FieldSet` the whole field is to go to (unread).
+ */
+export function splitFields(c: ProtoCursor, visit: (field: number, wire: number) => FieldSet | undefined): void {
+  while (!c.atEnd()) {
+    const start = c.pos;
+    const { field, wire } = c.tag();
+    const into = visit(field, wire);
+    if (into) {
+      c.skip(wire);
+      into.add(start, c.pos - start);
+    }
   }
 }

@@ -4,7 +4,7 @@
  * tensors (shape arithmetic: Shape -> Gather -> Concat -> Reshape) so reshapes resolve.
  */
 import { Graph, Node, Value } from './graph.js';
-import { Tensor, formatShape, type DType, type Dim, type Shape } from './tensor.js';
+import { Tensor, formatShape, isIntDType, type DType, type Dim, type Shape } from './tensor.js';
 import { getSchema } from './ops/registry.js';
 import { InferError, type InferContext, type OpSchema, type ValueType } from './ops/schema.js';
 import { topologicalOrder } from './walk.js';
@@ -299,7 +299,8 @@ class Ctx implements InferContext {
     const v = this.type(i).value;
     if (v) return v;
     const t = this.tensor(i);
-    if (t && t.rank <= 1 && t.size <= 4096 && t.dtype !== 'bool' && t.dtype !== 'string') return readNumbers(t);
+    // Integer contents only: shape arithmetic is integral (float inputs are read with floats()).
+    if (t && t.rank <= 1 && t.size <= 4096 && isIntDType(t.dtype)) return readNumbers(t);
     return undefined;
   }
   hasAttr(name: string): boolean {

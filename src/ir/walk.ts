@@ -36,14 +36,14 @@ function definedIn(g: Graph): Set<Value> {
 function collectOuterReads(g: Graph, out: Set<Value>): void {
   const defined = definedIn(g);
   for (const n of g.nodes) {
-    for (const v of n.inputs) if (v && !defined.has(v) && !v.initializer) out.add(v);
+    for (const v of n.inputs) if (v && v.name && !defined.has(v)) out.add(v);
     for (const sg of subgraphsOf(n)) {
       const inner = new Set<Value>();
       collectOuterReads(sg, inner);
       for (const v of inner) if (!defined.has(v)) out.add(v);
     }
   }
-  for (const v of g.outputs) if (!defined.has(v) && !v.initializer) out.add(v);
+  for (const v of g.outputs) if (!defined.has(v)) out.add(v);
 }
 
 /** The nodes of `graph` that a node depends on: producers of its inputs, implicit ones included. */

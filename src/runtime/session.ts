@@ -255,7 +255,12 @@ export class Session {
       }
       node.outputs.forEach((o, k) => {
         const r = outs[k];
-        if (!r || !o.name) return;
+        if (!r) return;
+        if (!o.name) {
+          // An omitted optional output: nobody can read it.
+          if (!inputs.some((x) => x?.t === r.t) && !outs.some((x, j) => j !== k && x.t === r.t)) disposeRT(r);
+          return;
+        }
         env.set(o.name, r);
         refs.set(r.t, (refs.get(r.t) ?? 0) + 1);
       });

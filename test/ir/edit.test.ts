@@ -38,7 +38,7 @@ describe('replaceNode', () => {
     g.outputs.push(g.value('y')!);
     const [n] = replaceNode(g, old, { op: 'LeakyRelu', inputs: [g.value('x')!], outputs: [old.outputs[0]!], attrs: { alpha: attr.float(0.1) } });
     expect(g.value('y')!.producer).toBe(n);
-    expect(g.nodes).toEqual([n]);
+    expect(g.nodes.length === 1 && g.nodes[0] === n).toBe(true);
   });
 });
 

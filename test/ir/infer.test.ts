@@ -312,3 +312,18 @@ describe('Constant forms', () => {
     expect([g.value('b')!.dtype, g.value('b')!.shape]).toEqual(['int32', [2, 2]]);
   });
 });
+
+describe('data propagation through float casts', () => {
+  it('resolves Resize sizes computed as Cast(Cast(Shape) * scale)', () => {
+    const g = new Graph('t');
+    g.addInput('x', 'float32', [1, 3, 5, 7]);
+    op(g, 'Shape', ['x'], 's');
+    op(g, 'Cast', ['s'], 'sf', { to: attr.int(1) });
+    g.addInitializer('scale', floats([1, 1, 2, 1.5]));
+    op(g, 'Mul', ['sf', 'scale'], 'scaled');
+    op(g, 'Cast', ['scaled'], 'sizes', { to: attr.int(7) });
+    g.addNode('Resize', [g.value('x')!, null, null, g.value('sizes')!], ['y'], { mode: attr.string('nearest') });
+    inferShapes(g);
+    expect(g.value('y')!.shape).toEqual([1, 3, 10, 10]);
+  });
+});

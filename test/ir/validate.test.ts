@@ -1,8 +1,11 @@
 /** validateGraph finds structural, schema and type problems, with severity and node names. */
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/formats/registry.js';
 import { Graph, Node, Value, attr } from '../../src/ir/graph.js';
 import { validateGraph } from '../../src/ir/validate.js';
 import { floats, op } from './build.js';
+import { ONNX_DATA, caseDirs } from './reference-helpers.js';
 
 const codes = (g: Graph) => validateGraph(g).map((i) => `${i.severity}:${i.code}${i.node ? '@' + i.node : ''}`);
 
@@ -86,5 +89,30 @@ describe('validateGraph', () => {
     const issues = validateGraph(g);
     const dangling = issues.filter((i) => i.code === 'dangling-input');
     expect(dangling.map((i) => [i.graph, i.node])).toEqual([['body', 'inner_add'], ['body', 'inner_add']]);
+  });
+});
+
+const suites = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'].flatMap((s) => caseDirs(s));
+if (!suites.length) console.warn(`skipping validation of the ONNX backend models: ${ONNX_DATA} is absent`);
+
+describe.skipIf(!suites.length)('validateGraph on valid models', () => {
+  it('finds no error in any ONNX backend test model (unknown ops are warnings)', async () => {
+    let models = 0;
+    const errors: string[] = [];
+    for (const d of suites) {
+      let m;
+      try {
+        m = await loadModel(path.join(d, 'model.onnx'));
+      } catch {
+        continue;
+      }
+      models++;
+      for (const i of validateGraph(m.graph)) {
+        if (i.severity === 'error') errors.push(`${path.basename(d)}: ${i.message}`);
+        else expect(i.code).toBe('unknown-op');
+      }
+    }
+    expect(errors).toEqual([]);
+    expect(models).toBeGreaterThan(1000);
   });
 });

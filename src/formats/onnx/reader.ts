@@ -1,9 +1,10 @@
 /**
  * ONNX ModelProto -> IR Model.
  *
- * The file is scanned with positional reads (`FileCursor`): nodes and small messages are read in
- * small pieces, initializers are scanned field by field so their `raw_data` stays a file range
- * that becomes a lazy `Tensor` loader. Inspecting a large model therefore reads only its graph.
+ * The file is scanned with positional reads (`FileCursor`, see proto.ts): nodes and small messages
+ * are read in small pieces and decoded by onnx-proto, initializers are scanned field by field so
+ * their `raw_data` stays a file range that becomes a lazy `Tensor` loader. Inspecting a large
+ * model therefore reads only its graph.
  */
 import { Attr, Attrs, Graph, Model, Node, Value } from '../../ir/graph.js';
 import { DType, DTYPE_BYTES, Dim, Shape, Tensor, shapeSize } from '../../ir/tensor.js';
@@ -20,8 +21,9 @@ import {
   SparseTensorP,
   TypeP,
   ValueInfoP,
-  decodeModel,
+  scanModel,
 } from './proto.js';
+import { int64Num } from './schema.js';
 import { dtypeFromOnnx, tensorFromProto, TensorContext } from './tensor-proto.js';
 import { setOnnxType } from './value-types.js';
 
@@ -36,12 +38,12 @@ const utf8 = new TextDecoder('utf-8');
 
 /** Decodes the ModelProto of a file without reading its weights. */
 export function scanOnnxModel(source: ModelSourceFiles): ModelP {
-  return withFormatErrors(source.path, () => decodeModel(new FileCursor(source, 0, source.size)));
+  return withFormatErrors(source.path, () => scanModel(new FileCursor(source, 0, source.size)));
 }
 
 /** Decodes a ModelProto held in memory. */
 export function decodeOnnxBytes(bytes: Uint8Array, file?: string): ModelP {
-  return withFormatErrors(file, () => decodeModel(new MemCursor(bytes)));
+  return withFormatErrors(file, () => scanModel(new MemCursor(bytes)));
 }
 
 function withFormatErrors<T>(file: string | undefined, f: () => T): T {
@@ -106,19 +108,20 @@ export function normDomain(d: string): string {
 // ---- types -----------------------------------------------------------------------------------
 
 function typeInfo(t: TypeP | undefined, what: string, ctx: BuildContext): { dtype?: DType; shape?: Shape } {
-  if (!t || t.kind !== 'tensor') return {};
-  const dtype = t.elemType ? dtypeFromOnnx(t.elemType, what, ctx.file) : undefined;
-  if (!t.shape) return { dtype };
-  const shape: Dim[] = t.shape.map((d) => {
-    if (d.value !== undefined) return d.value;
-    if (d.param) return d.param;
+  const tt = t?.tensorType;
+  if (!tt) return {};
+  const dtype = tt.elemType ? dtypeFromOnnx(tt.elemType, what, ctx.file) : undefined;
+  if (!tt.shape) return { dtype };
+  const shape: Dim[] = (tt.shape.dim ?? []).map((d) => {
+    if (d.dimValue != null) return int64Num(d.dimValue);
+    if (d.dimParam) return d.dimParam;
     return `unk__${ctx.unknownDims++}`;
   });
   return { dtype, shape };
 }
 
 function applyType(v: Value, vi: ValueInfoP, what: string, ctx: BuildContext): void {
-  if (vi.type && vi.type.kind !== 'tensor') setOnnxType(v, vi.type);
+  if (vi.type && !vi.type.tensorType) setOnnxType(v, vi.type);
   const { dtype, shape } = typeInfo(vi.type, what, ctx);
   if (dtype !== undefined) v.dtype = dtype;
   if (shape !== undefined) v.shape = shape;
@@ -148,7 +151,7 @@ function buildGraph(gp: GraphP, g: Graph, ctx: BuildContext): void {
   for (const vi of gp.valueInfo) {
     if (g.initializers.has(vi.name)) continue;
     const v = g.getOrCreateValue(vi.name);
-    if (vi.type && vi.type.kind !== 'tensor') setOnnxType(v, vi.type);
+    if (vi.type && !vi.type.tensorType) setOnnxType(v, vi.type);
     const { dtype, shape } = safeTypeInfo(vi.type, ctx);
     if (dtype !== undefined) v.dtype = dtype;
     if (shape !== undefined) v.shape = shape;

@@ -4,15 +4,17 @@
  * Data may sit in `raw_data` (little-endian bytes: kept as a view or a lazy file range, never
  * copied), in the typed fields (`float_data`, `int32_data` which also carries the bits of
  * int8/int16/uint8/uint16/bool/float16/bfloat16, `int64_data`, `double_data`, `uint64_data`,
- * `string_data`), or in an external file (`data_location` EXTERNAL with `location`, `offset`,
+ * `string_data`: decoded by onnx-proto, from the file only when the bytes are first used; 64-bit
+ * values stay exact), or in an external file (`data_location` EXTERNAL with `location`, `offset`,
  * `length`), read with `readSiblingRange` only when the bytes are first used.
  */
 import { DType, DTYPE_BYTES, Tensor, formatShape, shapeSize } from '../../ir/tensor.js';
 import { MconvError, unreadable, unsupported } from '../../errors.js';
 import type { ModelSourceFiles } from '../types.js';
 import { ByteRef, MemCursor, ProtoFormatError } from '../../io/protobuf-scan.js';
-import { NumericParts, TensorP, decodeTensor } from './proto.js';
-import { ProtoMessage } from './proto-writer.js';
+import { TensorP, scanTensor } from './proto.js';
+import { FramedMessage } from './proto-writer.js';
+import { OnnxSchema, decodeFields, int64Big, onnx } from './schema.js';
 
 /** TensorProto.DataType -> IR dtype. */
 export const ONNX_TO_DTYPE: Record<number, DType> = {
@@ -78,49 +80,10 @@ function bad(ctx: TensorContext, p: TensorP, message: string, hint?: string): Mc
 
 // ---- typed fields ---------------------------------------------------------------------------
 
-function partsEmpty(parts: NumericParts): boolean {
-  return parts.every((p) => (Array.isArray(p) ? p.length === 0 : p.length === 0));
-}
+type DecodedTensor = OnnxSchema.TensorProto;
 
-/** Concatenates fixed-width packed parts (float_data, double_data) into bytes. */
-function fixedWidthBytes(parts: NumericParts, width: number): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += Array.isArray(p) ? p.length * width : p.length;
-  const out = new Uint8Array(total);
-  const dv = new DataView(out.buffer);
-  let off = 0;
-  for (const p of parts) {
-    if (Array.isArray(p)) {
-      for (const v of p as number[]) {
-        if (width === 4) dv.setFloat32(off, v, true);
-        else dv.setFloat64(off, v, true);
-        off += width;
-      }
-    } else {
-      if (p.length % width !== 0) throw new ProtoFormatError(`packed field of ${p.length} bytes is not a multiple of ${width}`, p.offset);
-      out.set(p.read(), off);
-      off += p.length;
-    }
-  }
-  return out;
-}
-
-/** Decodes varint parts (int32_data, int64_data, uint64_data) as bigints or int32 numbers. */
-function varintValues(parts: NumericParts, kind: 'int32' | 'int64' | 'uint64'): (number | bigint)[] {
-  const out: (number | bigint)[] = [];
-  for (const p of parts) {
-    if (Array.isArray(p)) {
-      for (const v of p) out.push(v);
-    } else {
-      const bytes = p.read();
-      const c = new MemCursor(bytes, 0, bytes.byteLength, p.offset);
-      while (!c.atEnd()) out.push(kind === 'int32' ? c.int32() : kind === 'int64' ? c.int64Big() : c.uint64Big());
-    }
-  }
-  return out;
-}
-
-function typedFieldBytes(p: TensorP, dtype: DType, n: number, ctx: TensorContext): Uint8Array {
+/** The values of the typed data fields (decoded by onnx-proto) as little-endian bytes. */
+function typedFieldBytes(d: DecodedTensor, p: TensorP, dtype: DType, n: number, ctx: TensorContext): Uint8Array {
   const check = (count: number, per = 1): void => {
     if (count !== n * per) {
       throw bad(ctx, p, `tensor holds ${count / per} values but its shape ${formatShape(p.dims)} needs ${n}`);
@@ -128,35 +91,29 @@ function typedFieldBytes(p: TensorP, dtype: DType, n: number, ctx: TensorContext
   };
   switch (dtype) {
     case 'float32':
-    case 'complex64': {
-      const b = fixedWidthBytes(p.floatData, 4);
-      check(b.byteLength / 4, dtype === 'complex64' ? 2 : 1);
-      return b;
-    }
+    case 'complex64':
+      check(d.floatData.length, dtype === 'complex64' ? 2 : 1);
+      return new Uint8Array(Float32Array.from(d.floatData).buffer);
     case 'float64':
-    case 'complex128': {
-      const b = fixedWidthBytes(p.doubleData, 8);
-      check(b.byteLength / 8, dtype === 'complex128' ? 2 : 1);
-      return b;
-    }
+    case 'complex128':
+      check(d.doubleData.length, dtype === 'complex128' ? 2 : 1);
+      return new Uint8Array(Float64Array.from(d.doubleData).buffer);
     case 'int64': {
-      const v = varintValues(p.int64Data, 'int64');
-      check(v.length);
+      check(d.int64Data.length);
       const out = new BigInt64Array(n);
-      v.forEach((x, i) => (out[i] = BigInt(x)));
+      d.int64Data.forEach((x, i) => (out[i] = int64Big(x)));
       return new Uint8Array(out.buffer);
     }
-    case 'uint64':
+    case 'uint64': {
+      check(d.uint64Data.length);
+      const out = new BigUint64Array(n);
+      d.uint64Data.forEach((x, i) => (out[i] = int64Big(x, true)));
+      return new Uint8Array(out.buffer);
+    }
     case 'uint32': {
-      const v = varintValues(p.uint64Data, 'uint64');
-      check(v.length);
-      if (dtype === 'uint64') {
-        const out = new BigUint64Array(n);
-        v.forEach((x, i) => (out[i] = BigInt(x)));
-        return new Uint8Array(out.buffer);
-      }
+      check(d.uint64Data.length);
       const out = new Uint32Array(n);
-      v.forEach((x, i) => (out[i] = Number(BigInt.asUintN(32, BigInt(x)))));
+      d.uint64Data.forEach((x, i) => (out[i] = Number(BigInt.asUintN(32, int64Big(x, true)))));
       return new Uint8Array(out.buffer);
     }
     case 'int32':
@@ -167,7 +124,7 @@ function typedFieldBytes(p: TensorP, dtype: DType, n: number, ctx: TensorContext
     case 'bool':
     case 'float16':
     case 'bfloat16': {
-      const v = varintValues(p.int32Data, 'int32') as number[];
+      const v = d.int32Data;
       check(v.length);
       const bytes = new Uint8Array(n * DTYPE_BYTES[dtype]);
       const buf = bytes.buffer;
@@ -184,6 +141,16 @@ function typedFieldBytes(p: TensorP, dtype: DType, n: number, ctx: TensorContext
     }
     default:
       throw bad(ctx, p, `no typed field carries ${dtype}`);
+  }
+}
+
+/** Decodes the typed data fields with onnx-proto; a decoding failure names the tensor. */
+function decodeData(p: TensorP, ctx: TensorContext): DecodedTensor {
+  try {
+    return decodeFields('TensorProto data', p.data, (b) => onnx.TensorProto.decode(b));
+  } catch (e) {
+    if (e instanceof ProtoFormatError) throw bad(ctx, p, `corrupt tensor data: ${e.message}`);
+    throw e;
   }
 }
 
@@ -228,7 +195,7 @@ export function tensorFromProto(p: TensorP, ctx: TensorContext = {}): Tensor {
   for (const d of p.dims) {
     if (!Number.isSafeInteger(d) || d < 0) throw bad(ctx, p, `invalid dimension ${d} in ${formatShape(p.dims)}`);
   }
-  if (p.segment) throw unsupported(ctx.file, 'onnx', 'segmented tensors are not supported', undefined, `tensor ${name ?? '?'}`);
+  if (p.segmented) throw unsupported(ctx.file, 'onnx', 'segmented tensors are not supported', undefined, `tensor ${name ?? '?'}`);
   const shape = p.dims.slice();
   const n = shapeSize(shape);
 
@@ -256,8 +223,9 @@ export function tensorFromProto(p: TensorP, ctx: TensorContext = {}): Tensor {
   }
 
   if (dtype === 'string') {
-    if (p.stringData.length !== n) throw bad(ctx, p, `string tensor holds ${p.stringData.length} values but its shape ${formatShape(shape)} needs ${n}`);
-    return Tensor.fromStrings(shape, p.stringData, name);
+    const strings = p.data.isEmpty ? [] : decodeData(p, ctx).stringData;
+    if (strings.length !== n) throw bad(ctx, p, `string tensor holds ${strings.length} values but its shape ${formatShape(shape)} needs ${n}`);
+    return Tensor.fromStrings(shape, strings, name);
   }
 
   const expected = n * DTYPE_BYTES[dtype];
@@ -270,21 +238,12 @@ export function tensorFromProto(p: TensorP, ctx: TensorContext = {}): Tensor {
     return Tensor.lazy(dtype, shape, () => raw.read(), name);
   }
 
-  const fields = [p.floatData, p.int32Data, p.int64Data, p.doubleData, p.uint64Data];
-  if (fields.every(partsEmpty)) {
+  if (p.data.isEmpty) {
     if (n === 0) return Tensor.fromBytes(dtype, shape, new Uint8Array(0), name);
     throw bad(ctx, p, `tensor ${dtype}${formatShape(shape)} has no data`);
   }
-  const onDisk = fields.some((f) => f.some((x) => !Array.isArray(x) && !x.inMemory));
-  const decode = (): Uint8Array => {
-    try {
-      return typedFieldBytes(p, dtype, n, ctx);
-    } catch (e) {
-      if (e instanceof ProtoFormatError) throw bad(ctx, p, `corrupt tensor data: ${e.message}`);
-      throw e;
-    }
-  };
-  if (onDisk) return Tensor.lazy(dtype, shape, decode, name);
+  const decode = (): Uint8Array => typedFieldBytes(decodeData(p, ctx), p, dtype, n, ctx);
+  if (!p.data.inMemory) return Tensor.lazy(dtype, shape, decode, name);
   return Tensor.fromBytes(dtype, shape, decode(), name);
 }
 
@@ -294,7 +253,7 @@ export interface DecodeTensorOptions extends TensorContext {}
 export function decodeTensorProto(bytes: Uint8Array, opts: DecodeTensorOptions = {}): Tensor {
   let p: TensorP;
   try {
-    p = decodeTensor(new MemCursor(bytes));
+    p = scanTensor(new MemCursor(bytes));
   } catch (e) {
     if (e instanceof ProtoFormatError) {
       throw unreadable(opts.file, 'onnx', `not a valid TensorProto: ${e.message}`, undefined, undefined);
@@ -314,34 +273,37 @@ export interface TensorEncodeOptions {
   docString?: string;
 }
 
-/** A TensorProto message; bytes go in `raw_data` (fetched only when the message is written). */
-export function tensorMessage(t: Tensor, opts: TensorEncodeOptions = {}): ProtoMessage {
-  const m = new ProtoMessage();
-  if (t.shape.length) m.packedVarints(1, t.shape);
-  m.varint(2, onnxFromDtype(t.dtype));
-  const name = opts.name ?? t.name;
-  if (name) m.string(8, name);
-  if (opts.docString) m.string(12, opts.docString);
-  if (t.dtype === 'string') {
-    for (const s of t.strings) m.bytes(6, s);
-    return m;
-  }
-  if (opts.external) {
+const RAW_DATA_FIELD = 9;
+
+/**
+ * A TensorProto: the header fields (dims, data_type, name, doc_string, string_data or the
+ * external data entries) encoded by onnx-proto, then the bytes as `raw_data`, read from the
+ * tensor only when the message is written (`readBytes`: a lazy tensor is not kept in memory).
+ */
+export function tensorMessage(t: Tensor, opts: TensorEncodeOptions = {}): FramedMessage {
+  const header: OnnxSchema.ITensorProto = {
+    dims: t.shape,
+    dataType: onnxFromDtype(t.dtype),
+    name: (opts.name ?? t.name) || undefined,
+    docString: opts.docString || undefined,
+  };
+  if (t.dtype === 'string') header.stringData = t.strings;
+  else if (opts.external) {
     const e = opts.external;
-    const entry = (k: string, v: string): ProtoMessage => new ProtoMessage().string(1, k).string(2, v);
-    m.message(13, entry('location', e.location));
-    m.message(13, entry('offset', String(e.offset)));
-    m.message(13, entry('length', String(e.length)));
-    m.varint(14, 1);
-    return m;
+    header.externalData = [
+      { key: 'location', value: e.location },
+      { key: 'offset', value: String(e.offset) },
+      { key: 'length', value: String(e.length) },
+    ];
+    header.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
   }
-  if (t.byteLength > 0) m.lazyBytes(9, t.byteLength, () => t.bytes);
-  else m.bytes(9, new Uint8Array(0));
+  const m = new FramedMessage().fields(onnx.TensorProto.encode(header).finish());
+  if (t.dtype !== 'string' && !opts.external) m.lazyBytes(RAW_DATA_FIELD, t.byteLength, () => t.readBytes());
   return m;
 }
+
 
 /** Serializes a tensor as a TensorProto. */
 export function encodeTensorProto(t: Tensor, opts: TensorEncodeOptions = {}): Uint8Array {
   return tensorMessage(t, opts).finish();
 }
-

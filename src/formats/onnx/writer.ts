@@ -2,20 +2,22 @@
  * IR Model -> ONNX ModelProto bytes at a chosen opset.
  *
  * Initializers are written as `raw_data` holding exactly their bytes (strings in `string_data`), so
- * a read -> write round trip keeps every weight bit for bit. Weights are fetched one at a time
- * while the output buffer is filled. With `externalData` (or when the weights would pass the 2 GB
- * protobuf limit) tensors of 1 KB and more go to one external file, 4096-byte aligned, returned in
- * `WrittenFiles.extra`.
+ * a read -> write round trip keeps every weight bit for bit. The messages around them are encoded
+ * by onnx-proto; weights are framed as `raw_data` by `FramedMessage` and fetched one at a time
+ * (`Tensor.readBytes`, so lazy weights are not kept) while the output buffer is filled. With
+ * `externalData` (or when the weights would pass the 2 GB protobuf limit) tensors of 1 KB and more
+ * go to one external file, 4096-byte aligned, returned in `WrittenFiles.extra`.
  */
 import * as path from 'node:path';
 import { Attr, CANONICAL_OPSET, Graph, Model, Value, subgraphsOf } from '../../ir/graph.js';
 import { Shape, Tensor } from '../../ir/tensor.js';
 import { MconvError } from '../../errors.js';
 import type { WriteOptions, WrittenFiles } from '../types.js';
-import { ProtoMessage } from './proto-writer.js';
+import { FramedMessage } from './proto-writer.js';
 import { onnxFromDtype, tensorMessage } from './tensor-proto.js';
 import { EmitContext, EmitNode, checkTargetOpset, emitNode } from './downgrade.js';
-import { ATTR, DimP, TypeP } from './proto.js';
+import { ATTR } from './proto.js';
+import { OnnxSchema, int64Field, onnx } from './schema.js';
 import { onnxTypeOf } from './value-types.js';
 
 /** IR version written for each opset (the onnx release that introduced the opset). */
@@ -54,115 +56,56 @@ function allInitializers(g: Graph, out: Tensor[] = []): Tensor[] {
   return out;
 }
 
-function shapeMessage(shape: Shape): ProtoMessage {
-  const m = new ProtoMessage();
-  for (const d of shape) {
-    const dim = new ProtoMessage();
-    if (typeof d === 'number') dim.varint(1, d);
-    else if (!GENERATED_DIM.test(d)) dim.string(2, d);
-    m.message(1, dim);
-  }
-  return m;
+function shapeProto(shape: Shape): OnnxSchema.ITensorShapeProto {
+  return { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : GENERATED_DIM.test(d) ? {} : { dimParam: d })) };
 }
 
-function dimsMessage(dims: DimP[]): ProtoMessage {
-  const m = new ProtoMessage();
-  for (const d of dims) {
-    const dim = new ProtoMessage();
-    if (d.value !== undefined) dim.varint(1, d.value);
-    else if (d.param) dim.string(2, d.param);
-    if (d.denotation) dim.string(3, d.denotation);
-    m.message(1, dim);
+function valueInfo(v: Value): OnnxSchema.IValueInfoProto {
+  const other = onnxTypeOf(v);
+  let type: OnnxSchema.ITypeProto | undefined;
+  if (v.dtype) {
+    type = { tensorType: { elemType: onnxFromDtype(v.dtype), shape: v.shape ? shapeProto(v.shape) : undefined } };
+  } else if (other) {
+    type = other; // a sequence, map, optional or sparse type as the reader decoded it
   }
-  return m;
+  return { name: v.name, type, docString: v.docString || undefined };
 }
 
-/** A TypeProto recorded by the reader (sequence, map, optional, sparse tensor). */
-function typeMessage(t: TypeP): ProtoMessage {
-  const m = new ProtoMessage();
-  const holder = (elem?: TypeP): ProtoMessage => {
-    const h = new ProtoMessage();
-    if (elem) h.message(1, typeMessage(elem));
-    return h;
-  };
-  switch (t.kind) {
-    case 'tensor':
-    case 'sparse': {
-      const tt = new ProtoMessage();
-      if (t.elemType) tt.varint(1, t.elemType);
-      if (t.shape) tt.message(2, dimsMessage(t.shape));
-      m.message(t.kind === 'tensor' ? 1 : 8, tt);
-      break;
-    }
-    case 'sequence': m.message(4, holder(t.elem)); break;
-    case 'optional': m.message(9, holder(t.elem)); break;
-    case 'map': {
-      const mm = new ProtoMessage().varint(1, t.keyType);
-      if (t.value) mm.message(2, typeMessage(t.value));
-      m.message(5, mm);
-      break;
-    }
+const utf8 = new TextEncoder();
+
+/** An attribute: encoded whole by onnx-proto, or framed around the tensors and graphs it holds. */
+function attributeMessage(name: string, a: Attr, st: WriteState): FramedMessage | Uint8Array {
+  const encode = (p: OnnxSchema.IAttributeProto): Uint8Array => onnx.AttributeProto.encode(p).finish();
+  switch (a.kind) {
+    case 'float': return encode({ name, f: a.value, type: ATTR.FLOAT });
+    case 'int': return encode({ name, i: int64Field(a.value), type: ATTR.INT });
+    case 'string': return encode({ name, s: utf8.encode(a.value), type: ATTR.STRING });
+    case 'floats': return encode({ name, floats: a.value, type: ATTR.FLOATS });
+    case 'ints': return encode({ name, ints: a.value.map(int64Field), type: ATTR.INTS });
+    case 'strings': return encode({ name, strings: a.value.map((s) => utf8.encode(s)), type: ATTR.STRINGS });
     default: break;
   }
-  if (t.denotation) m.string(6, t.denotation);
-  return m;
-}
-
-function valueInfo(v: Value): ProtoMessage {
-  const m = new ProtoMessage().string(1, v.name);
-  const other = onnxTypeOf(v);
-  if (v.dtype) {
-    const tt = new ProtoMessage().varint(1, onnxFromDtype(v.dtype));
-    if (v.shape) tt.message(2, shapeMessage(v.shape));
-    m.message(2, new ProtoMessage().message(1, tt));
-  } else if (other) {
-    m.message(2, typeMessage(other));
-  }
-  if (v.docString) m.string(3, v.docString);
-  return m;
-}
-
-function attributeMessage(name: string, a: Attr, st: WriteState): ProtoMessage {
-  const m = new ProtoMessage().string(1, name);
+  const m = new FramedMessage().fields(encode({ name }));
   switch (a.kind) {
-    case 'float': m.float(2, a.value).varint(20, ATTR.FLOAT); break;
-    case 'int': m.varint(3, a.value).varint(20, ATTR.INT); break;
-    case 'string': m.string(4, a.value).varint(20, ATTR.STRING); break;
-    case 'tensor': m.message(5, tensorMessage(a.value)).varint(20, ATTR.TENSOR); break;
-    case 'graph': m.message(6, graphMessage(a.value, st)).varint(20, ATTR.GRAPH); break;
-    case 'floats':
-      m.packedFloats(7, a.value).varint(20, ATTR.FLOATS);
-      break;
-    case 'ints': m.packedVarints(8, a.value).varint(20, ATTR.INTS); break;
-    case 'strings':
-      for (const s of a.value) m.string(9, s);
-      m.varint(20, ATTR.STRINGS);
-      break;
-    case 'tensors':
-      for (const t of a.value) m.message(10, tensorMessage(t));
-      m.varint(20, ATTR.TENSORS);
-      break;
-    case 'graphs':
-      for (const g of a.value) m.message(11, graphMessage(g, st));
-      m.varint(20, ATTR.GRAPHS);
-      break;
+    case 'tensor': m.message(5, tensorMessage(a.value)); break;
+    case 'graph': m.message(6, graphMessage(a.value, st)); break;
+    case 'tensors': for (const t of a.value) m.message(10, tensorMessage(t)); break;
+    case 'graphs': for (const g of a.value) m.message(11, graphMessage(g, st)); break;
   }
-  return m;
+  const type = { tensor: ATTR.TENSOR, graph: ATTR.GRAPH, tensors: ATTR.TENSORS, graphs: ATTR.GRAPHS }[a.kind];
+  return m.fields(encode({ type }));
 }
 
-function nodeMessage(e: EmitNode, st: WriteState): ProtoMessage {
-  const m = new ProtoMessage();
-  for (const i of e.inputs) m.string(1, i);
-  for (const o of e.outputs) m.string(2, o);
-  if (e.name) m.string(3, e.name);
-  m.string(4, e.op);
+/** A NodeProto in field order: inputs, outputs, name, op_type, attributes, doc_string, domain. */
+function nodeMessage(e: EmitNode, st: WriteState): FramedMessage {
+  const m = new FramedMessage().fields(
+    onnx.NodeProto.encode({ input: e.inputs, output: e.outputs, name: e.name || undefined, opType: e.op }).finish(),
+  );
   for (const [k, a] of Object.entries(e.attrs)) m.message(5, attributeMessage(k, a, st));
-  if (e.docString) m.string(6, e.docString);
-  if (e.domain) m.string(7, e.domain);
-  return m;
+  return m.fields(onnx.NodeProto.encode({ docString: e.docString || undefined, domain: e.domain || undefined }).finish());
 }
 
-function initializerMessage(t: Tensor, name: string, st: WriteState): ProtoMessage {
+function initializerMessage(t: Tensor, name: string, st: WriteState): FramedMessage {
   const placed = st.external?.placed.get(t);
   if (placed && st.external) {
     return tensorMessage(t, { name, external: { location: st.external.location, offset: placed.offset, length: placed.length } });
@@ -170,7 +113,8 @@ function initializerMessage(t: Tensor, name: string, st: WriteState): ProtoMessa
   return tensorMessage(t, { name });
 }
 
-function graphMessage(g: Graph, st: WriteState): ProtoMessage {
+/** A GraphProto in field order: nodes, name, initializers, doc_string, inputs, outputs, value_info. */
+function graphMessage(g: Graph, st: WriteState): FramedMessage {
   const emitted: EmitNode[] = [];
   for (const n of g.nodes) emitted.push(...emitNode(n, st.ctx));
   const extra = new Map(st.ctx.extraInitializers);
@@ -190,25 +134,28 @@ function graphMessage(g: Graph, st: WriteState): ProtoMessage {
   readBySubgraphs(g);
   for (const o of g.outputs) referenced.add(o.name);
 
-  const m = new ProtoMessage();
+  const m = new FramedMessage();
   for (const e of emitted) m.message(1, nodeMessage(e, st));
-  m.string(2, g.name);
+  m.fields(onnx.GraphProto.encode({ name: g.name }).finish());
   for (const [name, v] of g.initializers) {
     if (!v.initializer) continue;
     if (st.ctx.maybeUnused.has(name) && !referenced.has(name)) continue;
     m.message(5, initializerMessage(v.initializer, name, st));
   }
   for (const [name, t] of extra) m.message(5, tensorMessage(t, { name }));
-  if (g.docString) m.string(10, g.docString);
-  for (const v of g.inputs) m.message(11, valueInfo(v));
-  for (const v of g.outputs) m.message(12, valueInfo(v));
   const io = new Set([...g.inputs, ...g.outputs].map((v) => v.name));
+  const typed: Value[] = [];
   for (const [name, v] of g.values) {
     if (!name || io.has(name) || v.initializer || !(v.dtype || onnxTypeOf(v))) continue;
     if (!v.producer && v.consumers.size === 0) continue;
-    m.message(13, valueInfo(v));
+    typed.push(v);
   }
-  return m;
+  return m.fields(onnx.GraphProto.encode({
+    docString: g.docString || undefined,
+    input: g.inputs.map(valueInfo),
+    output: g.outputs.map(valueInfo),
+    valueInfo: typed.map(valueInfo),
+  }).finish());
 }
 
 function planExternal(model: Model, outPath: string, options: WriteOptions): WriteState['external'] {
@@ -260,14 +207,14 @@ export function writeOnnx(model: Model, outPath: string, options: WriteOptions =
   };
 
   const graph = graphMessage(model.graph, st);
-  const m = new ProtoMessage();
-  m.varint(1, onnxIrVersion(target));
-  m.string(2, 'mconv');
-  if (model.metadata['onnx.model_domain']) m.string(4, model.metadata['onnx.model_domain']);
   const mv = Number(model.metadata['onnx.model_version']);
-  if (Number.isSafeInteger(mv) && mv) m.varint(5, mv);
-  if (model.docString) m.string(6, model.docString);
-  m.message(7, graph);
+  const head = onnx.ModelProto.encode({
+    irVersion: onnxIrVersion(target),
+    producerName: 'mconv',
+    domain: model.metadata['onnx.model_domain'] || undefined,
+    modelVersion: Number.isSafeInteger(mv) && mv ? mv : undefined,
+    docString: model.docString || undefined,
+  }).finish();
   const domains = new Map<string, number>();
   domains.set('', target);
   for (const [d, v] of Object.entries(model.opsets)) if (d !== '') domains.set(d, v);
@@ -280,12 +227,16 @@ export function writeOnnx(model: Model, outPath: string, options: WriteOptions =
   };
   visit(model.graph);
   for (const d of usedDomains) if (!domains.has(d)) domains.set(d, 1);
-  for (const [d, v] of domains) m.message(8, new ProtoMessage().string(1, d).varint(2, v));
   const meta: [string, string][] = Object.entries(model.metadata).filter(([k]) => !k.startsWith('onnx.'));
   if (model.producer && !('source_producer' in model.metadata)) {
     meta.push(['source_producer', `${model.producer.name}${model.producer.version ? ` ${model.producer.version}` : ''}`]);
   }
-  for (const [k, v] of meta) m.message(14, new ProtoMessage().string(1, k).string(2, v));
+  const tail = onnx.ModelProto.encode({
+    opsetImport: [...domains].map(([domain, version]) => ({ domain, version })),
+    metadataProps: meta.map(([key, value]) => ({ key, value })),
+  }).finish();
+  // ModelProto in field order: ir_version .. doc_string, graph, opset_import, metadata_props
+  const m = new FramedMessage().fields(head).message(7, graph).fields(tail);
 
   if (m.length > 2 ** 31 - 1) {
     throw new MconvError({ kind: 'usage', message: `the ONNX file would be ${m.length} bytes, over the 2 GB protobuf limit`, hint: 'write weights to an external data file (--external-data)' });
@@ -293,7 +244,7 @@ export function writeOnnx(model: Model, outPath: string, options: WriteOptions =
   const extra = new Map<string, Uint8Array>();
   if (st.external) {
     const buf = new Uint8Array(st.external.size);
-    for (const [t, p] of st.external.placed) buf.set(t.bytes, p.offset);
+    for (const [t, p] of st.external.placed) buf.set(t.readBytes(), p.offset);
     extra.set(st.external.location, buf);
   }
   return { main: m.finish(), extra };

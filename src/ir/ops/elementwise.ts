@@ -1,5 +1,5 @@
 /** Elementwise ops: unary maths and activations, broadcasting binary ops, variadic reductions, Where. */
-import type { Dim } from '../tensor.js';
+import { isFloatDType, type Dim } from '../tensor.js';
 import { broadcastShapes, dimArith, sameAsInput } from './helpers.js';
 import { a, defineOps, type InferContext, type InferRule, type OpDef, type ValueType } from './schema.js';
 
@@ -20,13 +20,17 @@ function arithRule(op: 'Add' | 'Sub' | 'Mul' | 'Div'): InferRule {
   const base = broadcastRule();
   return (ctx) => {
     const [t] = base(ctx) as [ValueType];
-    const x = ctx.dims(0);
-    const y = ctx.dims(1);
+    const isFloat = t.dtype !== undefined && isFloatDType(t.dtype);
+    const small = (v: number[] | undefined) => (v && v.length <= 64 ? v : undefined);
+    const x = ctx.dims(0) ?? (isFloat ? small(ctx.floats(0)) : undefined);
+    const y = ctx.dims(1) ?? (isFloat ? small(ctx.floats(1)) : undefined);
     if (x && y && t.shape && t.shape.length <= 1 && (x.length === y.length || x.length === 1 || y.length === 1)) {
       const n = Math.max(x.length, y.length);
       const v: Dim[] = [];
       for (let i = 0; i < n; i++) {
-        const r = dimArith(op, x[x.length === 1 ? 0 : i]!, y[y.length === 1 ? 0 : i]!);
+        const xi = x[x.length === 1 ? 0 : i]!;
+        const yi = y[y.length === 1 ? 0 : i]!;
+        const r = isFloat && op === 'Div' && typeof xi === 'number' && typeof yi === 'number' ? xi / yi : dimArith(op, xi, yi);
         if (r === undefined) return [t];
         v.push(r);
       }
@@ -49,7 +53,8 @@ function variadic(op: string, out: string): OpDef {
   return { op, since: 13, inputs: ['data_0...'], outputs: [out], infer: broadcastRule() };
 }
 
-function castLikeValue(ctx: InferContext): Dim[] | undefined {
+/** Identity passes propagated contents through. */
+function passValue(ctx: InferContext): Dim[] | undefined {
   const v = ctx.dims(0);
   return v && ctx.dtype(0) !== 'bool' ? v : undefined;
 }
@@ -127,6 +132,6 @@ export const elementwiseSchemas = defineOps('elementwise', [
   },
   {
     op: 'Identity', since: 16, inputs: ['input'], outputs: ['output'],
-    infer: (ctx) => [{ ...sameAsInput(ctx), value: castLikeValue(ctx) }],
+    infer: (ctx) => [{ ...sameAsInput(ctx), value: passValue(ctx) }],
   },
 ]);

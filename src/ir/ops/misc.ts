@@ -1,5 +1,5 @@
 /** Miscellaneous ops: Constant, Cast, CastLike, Einsum, Det, window functions. */
-import type { Dim, Shape } from '../tensor.js';
+import { isFloatDType, isIntDType, type Dim, type Shape } from '../tensor.js';
 import { broadcastDim, dtypeFromOnnxCode, sameAsInput } from './helpers.js';
 import { a, defineOps, type InferContext, type ValueType } from './schema.js';
 
@@ -30,8 +30,14 @@ function castRule(ctx: InferContext): ValueType[] {
   const code = ctx.attrInt('to') ?? ctx.fail('attribute to is required');
   const dtype = dtypeFromOnnxCode(code) ?? ctx.fail(`unknown data type code ${code}`);
   const v = ctx.dims(0);
-  const keepValue = v && dtype !== 'bool' && dtype !== 'string' && ctx.dtype(0) !== 'bool';
-  return [{ dtype, shape: ctx.shape(0)?.slice(), value: keepValue ? v : undefined }];
+  // Shape arithmetic sometimes goes through floats (Shape -> Cast(float) -> Mul(scale) -> Cast(int64)).
+  let value: Dim[] | undefined;
+  const src = ctx.dtype(0);
+  if (v && src !== 'bool' && src !== 'string') {
+    if (isIntDType(dtype)) value = v.map((d) => (typeof d === 'number' ? Math.trunc(d) : d));
+    else if (isFloatDType(dtype)) value = v;
+  }
+  return [{ dtype, shape: ctx.shape(0)?.slice(), value }];
 }
 
 /** Splits an Einsum term into labels: single letters and '...'. */

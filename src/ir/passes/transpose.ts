@@ -175,7 +175,8 @@ function rewrite(graph: Graph, t: Node): boolean {
     const v = addConst(graph, `${x.name}_transposed`, transposeTensor(c, perm));
     graph.replaceAllUses(y, v);
     graph.removeNode(t);
-    if (x.consumers.size === 0 && !isGraphOutput(graph, x) && !graph.inputs.includes(x)) graph.removeInitializer(x);
+    const own = graph.initializers.get(x.name) === x;
+    if (own && x.consumers.size === 0 && !isGraphOutput(graph, x) && !graph.inputs.includes(x)) graph.removeInitializer(x);
     return true;
   }
   // Push below the readers.

@@ -228,8 +228,7 @@ console.log(JSON.stringify({ rss: process.resourceUsage().maxRSS * 1024, nodes: 
 describe('files over 2 GB', () => {
   it('scans a 2.2 GB model (a sparse file) with positions past 2^31, reading only what it needs', async () => {
     const { openSync, writeSync, closeSync, rmSync } = await import('node:fs');
-    const { ProtoMessage } = await import('../../../src/formats/onnx/proto-writer.js');
-    const { varintLength } = await import('../../../src/formats/onnx/proto-writer.js');
+    const { onnx } = (await import('onnx-proto')).default;
     const N = 2 ** 31 + 4096 + 3;
     const dir = mkdtempSync(join(tmpdir(), 'mconv-2g-'));
     const file = join(dir, 'huge.onnx');
@@ -241,15 +240,15 @@ describe('files over 2 GB', () => {
       return out;
     };
     // the TensorProto: dims, data_type uint8, name, then raw_data of N zero bytes (left as a hole)
-    const tensorHead = new ProtoMessage().packedVarints(1, [N]).varint(2, 2).string(8, 'big').finish();
+    const tensorHead = onnx.TensorProto.encode({ dims: [N], dataType: 2, name: 'big' }).finish();
     const rawHeader = [...key(9, 2), ...varint(N)];
     const tensorLen = tensorHead.length + rawHeader.length + N;
-    const after = new ProtoMessage()
-      .message(1, new ProtoMessage().string(1, 'big').string(2, 'y').string(3, 'after_the_weights').string(4, 'Identity'))
-      .string(2, 'huge_graph')
-      .message(12, new ProtoMessage().string(1, 'y')
-        .message(2, new ProtoMessage().message(1, new ProtoMessage().varint(1, 2)
-          .message(2, new ProtoMessage().message(1, new ProtoMessage().varint(1, N)))))).finish();
+    // the rest of the GraphProto, after the initializer
+    const after = onnx.GraphProto.encode({
+      node: [{ input: ['big'], output: ['y'], name: 'after_the_weights', opType: 'Identity' }],
+      name: 'huge_graph',
+      output: [{ name: 'y', type: { tensorType: { elemType: 2, shape: { dim: [{ dimValue: N }] } } } }],
+    }).finish();
     const graphLen = 1 + varint(tensorLen).length + tensorLen + after.length;
     const head = Uint8Array.from([
       ...key(1, 0), 8,
@@ -257,7 +256,7 @@ describe('files over 2 GB', () => {
       ...key(7, 2), ...varint(graphLen),
       ...key(5, 2), ...varint(tensorLen), ...tensorHead, ...rawHeader,
     ]);
-    expect(varintLength(graphLen)).toBe(5);
+    expect(varint(graphLen).length).toBe(5);
     const fd = openSync(file, 'w');
     try {
       writeSync(fd, head, 0, head.length, 0);

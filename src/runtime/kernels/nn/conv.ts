@@ -14,7 +14,9 @@ import {
 
 function checkRank(node: Node): string | undefined {
   const k = node.attrInts('kernel_shape');
-  if (k && k.length > 3) return `${k.length}-D ${node.op} is not supported (1-D, 2-D and 3-D are)`;
+  const wShape = node.inputs[node.op === 'QLinearConv' ? 3 : 1]?.shape;
+  const r = k && k.length ? k.length : wShape ? wShape.length - 2 : undefined;
+  if (r !== undefined && (r < 1 || r > 3)) return `${r}-D ${node.op} is not supported (1-D, 2-D and 3-D are)`;
   return undefined;
 }
 

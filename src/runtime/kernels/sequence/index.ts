@@ -3,4 +3,4 @@ import type { KernelTable } from '../types.js';
 import { sequenceOpKernels } from './ops.js';
 
 export const sequenceKernels: KernelTable = { ...sequenceOpKernels };
-export { makeSequence, cloneElement } from './values.js';
+export { makeSequence, cloneElement, cloneValue } from './values.js';

@@ -22,6 +22,15 @@ export function cloneElement(tf: TF, r: RT): RT {
   return { t: tf.clone(r.t), dtype: r.dtype };
 }
 
+/**
+ * A copy of any runtime value that the caller owns: a tensor clone, or a new sequence holding
+ * clones of the elements (for kernels that pass values through, like Identity, If and Loop).
+ */
+export function cloneValue(tf: TF, r: RT): RT {
+  if (r.seq) return makeSequence(tf, r.seq.map((e) => cloneValue(tf, e)), r.dtype);
+  return { t: tf.clone(r.t), dtype: r.dtype };
+}
+
 /** The elements of input `i`, which must be a sequence. */
 export function sequenceInput(node: Node, inputs: (RT | undefined)[], i: number): { value: RT; elements: RT[] } {
   const r = inputs[i];

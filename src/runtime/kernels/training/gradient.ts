@@ -156,9 +156,11 @@ export function differentiate(ctx: KernelContext, lookup: Lookup): RT[] {
       if (!isFloatDType(out.dtype) || out.seq) throw nodeError(node, `'${y}' is ${out.seq ? 'a sequence' : `a ${out.dtype} tensor`}; Gradient needs a float tensor`);
       return out.t;
     };
+    // Fresh handles: two xs fed the same tensor must still be independent variables.
+    const xHandles = active.map((name) => tf.clone(fedValues.get(name)!.t));
     let gs: tfc.Tensor[];
     try {
-      gs = tf.grads(f)(active.map((name) => fedValues.get(name)!.t));
+      gs = tf.grads(f)(xHandles);
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
       if (/gradient function not found/i.test(msg) || /Cannot compute gradient/i.test(msg)) {
@@ -169,6 +171,8 @@ export function differentiate(ctx: KernelContext, lookup: Lookup): RT[] {
         );
       }
       throw e;
+    } finally {
+      for (const h of xHandles) h.dispose();
     }
     active.forEach((name, k) => grads.set(name, gs[k]!));
   }

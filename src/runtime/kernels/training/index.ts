@@ -4,6 +4,7 @@
  */
 import type { KernelTable } from '../types.js';
 import { gradientKernels } from './gradient.js';
+import { optimizerKernels } from './optimizers.js';
 
-export const trainingKernels: KernelTable = { ...gradientKernels };
+export const trainingKernels: KernelTable = { ...gradientKernels, ...optimizerKernels };
 export { TRAINING_DOMAIN } from './gradient.js';

@@ -126,7 +126,8 @@ function gatherGrad(tf: TF, dy: T, x: T, indices: T, attrs: Attrs): T {
   // [I, P*Q] rows of dy, summed into their source rows by a one-hot product (the wasm backend
   // has no UnsortedSegmentSum kernel).
   const rows = tf.reshape(tf.transpose(tf.reshape(dy, [pre, flat.size, post]), [1, 0, 2]), [flat.size, pre * post]);
-  const summed = tf.matMul(tf.oneHot(idx as tfc.Tensor1D, n, 1, 0, 'float32'), rows, true, false);
+  // (oneHot is built as int32 and cast: the wasm OneHot kernel returns zeros when asked for float32.)
+  const summed = tf.matMul(tf.cast(tf.oneHot(idx as tfc.Tensor1D, n), 'float32'), rows, true, false);
   return tf.reshape(tf.transpose(tf.reshape(summed, [n, pre, post]), [1, 0, 2]), x.shape);
 }
 

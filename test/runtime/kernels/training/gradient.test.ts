@@ -89,14 +89,14 @@ function buildMixed(): Graph {
 }
 
 describe.skipIf(!HAVE_TORCH)('Gradient against torch autograd', () => {
-  it('differentiates a graph of matmul, activations, softmax, concat, slice, gather and reductions', async () => {
+  it.each(['cpu', 'wasm'])('differentiates a graph of matmul, activations, softmax, concat, slice, gather and reductions (%s)', async (backend) => {
     const feeds = new Map([
       ['A', seeded('float32', [2, 3], 11)], ['B', seeded('float32', [3, 4], 12)],
       ['C', seeded('float32', [4], 13)], ['D', seeded('float32', [2, 4], 14)],
     ]);
     const payload = JSON.stringify(Object.fromEntries([...feeds].map(([k, t]) => [k, Array.from(t.view() as Float32Array)])));
     const ref = JSON.parse(execFileSync(PYTHON, ['-c', TORCH_SCRIPT], { input: payload, encoding: 'utf8' })) as Record<string, number | number[]>;
-    const res = await runModel(buildMixed(), feeds, { backend: BACKEND });
+    const res = await runModel(buildMixed(), feeds, { backend });
     const t = (shape: number[], v: number | number[]) => Tensor.fromArray('float32', shape, Array.isArray(v) ? v : [v]);
     expect(mismatch(res.get('y')!, t([], ref.y!), 1e-4, 1e-4)).toBeUndefined();
     expect(res.get('dA')!.shape).toEqual([2, 3]);
