@@ -30,7 +30,7 @@ export function inspectCommand(y: Argv) {
       }
       const summary = summarizeModel(model);
       if (args.json) printJson(summary);
-      else process.stdout.write(renderSummary(summary, { all: args.all, width: process.stdout.columns }) + '\n');
+      else process.stdout.write(renderSummary(summary, { all: args.all, width: process.stdout.columns || Number(process.env.COLUMNS) || 100 }) + '\n');
     },
   );
 }

@@ -31,20 +31,27 @@ export function renderSummary(s: ModelSummary, opts: RenderOptions = {}): string
   out.push('Outputs:', ...s.outputs.map(valueLine));
   const maxRows = opts.all ? Infinity : opts.maxRows ?? 100;
   const width = Math.max(60, opts.width ?? 100);
-  const fixed = 14 + 22 + 13; // op, shape minimum, params, borders
-  const nameW = Math.max(18, Math.min(48, Math.floor((width - fixed) * 0.5)));
-  const shapeW = Math.max(18, width - nameW - fixed + 4);
+  const rows = s.nodes.slice(0, maxRows).map((n) => [
+    n.name,
+    n.domain ? `${n.domain}.${n.op}` : n.op,
+    n.outputs.map((o) => shapeText(o.shape)).join(', '),
+    groupDigits(n.parameters),
+  ]);
+  // Columns sized to their content, the name column giving way first when the terminal is narrow.
+  const longest = (i: number, head: string) => Math.max(head.length, ...rows.map((r) => r[i]!.length)) + 2;
+  const opW = Math.min(longest(1, 'Op'), 26);
+  const paramW = Math.max(longest(3, 'Param #'), 9);
+  const shapeW = Math.min(longest(2, 'Output shape'), Math.max(16, Math.floor(width * 0.35)));
+  const nameW = Math.max(16, Math.min(longest(0, 'Name'), width - opW - shapeW - paramW - 5));
   const table = new Table({
     head: ['Name', 'Op', 'Output shape', 'Param #'],
-    colWidths: [nameW, 22, shapeW, 14],
+    colWidths: [nameW, opW, shapeW, paramW],
     wordWrap: true,
     wrapOnWordBoundary: false,
     style: { head: [], border: [], compact: true },
     colAligns: ['left', 'left', 'left', 'right'],
   });
-  for (const n of s.nodes.slice(0, maxRows)) {
-    table.push([n.name, n.domain ? `${n.domain}.${n.op}` : n.op, n.outputs.map((o) => shapeText(o.shape)).join(', '), groupDigits(n.parameters)]);
-  }
+  for (const r of rows) table.push(r);
   out.push(table.toString());
   if (s.nodes.length > maxRows) out.push(`... ${s.nodes.length - maxRows} more nodes not shown (use --all)`);
   out.push(`Total params: ${groupDigits(s.parameters)} (${humanBytes(s.weightBytes)})`);

@@ -46,6 +46,12 @@ async function register(name: BackendName): Promise<void> {
           (g as { navigator: unknown }).navigator = nav;
         }
       }
+      // Ask for an adapter before tfjs does, so a machine without a usable GPU gets one clear line.
+      const gpu = (globalThis as unknown as { navigator: { gpu: { requestAdapter(): Promise<unknown> } } }).navigator.gpu;
+      const adapter = await gpu.requestAdapter().catch(() => null);
+      if (!adapter) {
+        throw new MconvError({ kind: 'usage', message: "backend 'webgpu' found no GPU adapter on this machine", hint: 'WebGPU needs a GPU with Vulkan drivers; use --backend wasm or cpu' });
+      }
       await import('@tensorflow/tfjs-backend-cpu');
       await import('@tensorflow/tfjs-backend-webgpu');
       break;
