@@ -2,7 +2,9 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mconv, ROOT } from '../helpers/cli.js';
+import { execFileSync } from 'node:child_process';
+import { mconv, ROOT, PY, hasPython } from '../helpers/cli.js';
+import { fileSafeNames } from '../../src/cli/common.js';
 import { readNpy } from '../../src/formats/npy/npy.js';
 import { compareTensors } from '../../src/runtime/compare.js';
 
@@ -46,6 +48,21 @@ describe('CLI contract', () => {
     const want = readNpy(readFileSync(join(TINY, 'output.npy')));
     const rep = compareTensors('probabilities', got, want, { atol: 1e-4, rtol: 1e-3 });
     expect(rep.ok, JSON.stringify(rep)).toBe(true);
+  });
+
+  it.skipIf(!hasPython('numpy'))('run takes .npz inputs written by numpy', () => {
+    const npz = join(dir, 'inputs.npz');
+    execFileSync(PY, ['-c', 'import numpy as np, sys; np.savez(sys.argv[2], image=np.load(sys.argv[1]))', join(TINY, 'input.npy'), npz]);
+    const out = join(dir, 'npz-run');
+    const r = mconv(['run', join(TINY, 'model.onnx'), '--input', npz, '--output-dir', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = compareTensors('p', readNpy(readFileSync(join(out, 'probabilities.npy'))), readNpy(readFileSync(join(TINY, 'output.npy'))), { atol: 1e-4, rtol: 1e-3 });
+    expect(rep.ok).toBe(true);
+  });
+
+  it('output file names are made file-safe and distinct', () => {
+    const m = fileSafeNames(['a/b:0', 'a_b_0', '../x', 'CON']);
+    expect([...m.values()]).toEqual(['a_b_0', 'a_b_0_1', '__x', 'CON']);
   });
 
   it('run without inputs uses seeded random inputs and saves them', () => {
