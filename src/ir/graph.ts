@@ -360,8 +360,30 @@ export interface ModelSource {
   fileSize?: number;
 }
 
+/**
+ * A row of the source framework's own summary (a Keras layer, a PyTorch module): what
+ * `inspect` shows when the source format has layers above the IR nodes.
+ */
+export interface SourceLayer {
+  name: string;
+  /** Framework class, e.g. `Conv2D`, `Linear`. */
+  className: string;
+  /** Output shapes as the framework shows them (symbolic batch as a string such as 'batch'). */
+  outputShapes: Shape[];
+  parameters: number;
+  trainableParameters?: number;
+  /** Names of the layers feeding this one (functional models). */
+  inboundLayers?: string[];
+  /** Nested layers (a model inside a model, a PyTorch container). */
+  children?: SourceLayer[];
+  /** Set when the layer is shown but cannot be converted (custom class, Lambda). */
+  unsupported?: string;
+}
+
 export class Model {
   graph: Graph;
+  /** The source framework's layers, when it has them (Keras, PyTorch modules). */
+  layers?: SourceLayer[];
   source: ModelSource;
   /** Producer of the original file (e.g. `pytorch` `2.1`, `keras` `2.4.0`). */
   producer?: { name: string; version?: string };
