@@ -9,6 +9,7 @@ import { renderSummary } from './render-summary.js';
 export interface InspectArgs extends GlobalArgs {
   model: string;
   all?: boolean;
+  nodes?: boolean;
   config?: string;
 }
 
@@ -20,6 +21,7 @@ export function inspectCommand(y: Argv) {
       c
         .positional('model', { type: 'string', demandOption: true, describe: 'model file or folder' })
         .option('all', { type: 'boolean', default: false, describe: 'show every node (long models are truncated)' })
+        .option('nodes', { type: 'boolean', default: false, describe: 'also show the IR node table when the format has its own layer rows' })
         .option('config', { type: 'string', describe: 'architecture file for weights-only formats' }),
     async (args) => {
       const model = await load(args.model, { config: args.config });
@@ -30,7 +32,7 @@ export function inspectCommand(y: Argv) {
       }
       const summary = summarizeModel(model);
       if (args.json) printJson(summary);
-      else process.stdout.write(renderSummary(summary, { all: args.all, width: process.stdout.columns || Number(process.env.COLUMNS) || 100 }) + '\n');
+      else process.stdout.write(renderSummary(summary, { all: args.all, nodes: args.nodes, width: process.stdout.columns || Number(process.env.COLUMNS) || 100 }) + '\n');
     },
   );
 }

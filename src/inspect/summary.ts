@@ -2,7 +2,7 @@
  * What `mconv inspect` reports about a model, computed without reading weight bytes:
  * header facts, inputs/outputs, one row per node (op, output shapes, parameters), weights.
  */
-import { Graph, Model, Node, Value, subgraphsOf } from '../ir/graph.js';
+import { Graph, Model, Node, SourceLayer, Value, subgraphsOf } from '../ir/graph.js';
 import { DTYPE_BYTES, Dim, DType, Shape } from '../ir/tensor.js';
 import { topologicalOrder } from '../ir/walk.js';
 
@@ -54,6 +54,24 @@ export interface ModelSummary {
   weightBytes: number;
   /** Ops and how many nodes use each (subgraphs included). */
   opCounts: Record<string, number>;
+  /** The source framework's own rows (Keras layers, PyTorch modules), when it has them. */
+  layers: SourceLayer[] | null;
+  /** Trainable / non-trainable split when the source says (Keras). */
+  trainableParameters: number | null;
+  nonTrainableParameters: number | null;
+  /** Parameters and buffer elements as the source framework counts them (sum of its top-level rows). */
+  sourceParameters: number | null;
+  sourceBuffers: number | null;
+}
+
+function sumTop(layers: SourceLayer[], f: (l: SourceLayer) => number | undefined): number | null {
+  let total = 0;
+  for (const l of layers) {
+    const v = f(l);
+    if (v === undefined) return null;
+    total += v;
+  }
+  return total;
 }
 
 function info(v: Value): ValueInfo {
@@ -113,5 +131,10 @@ export function summarizeModel(model: Model): ModelSummary {
     parameters: weights.reduce((a, w) => a + w.elements, 0),
     weightBytes: weights.reduce((a, w) => a + w.bytes, 0),
     opCounts,
+    layers: model.layers ?? null,
+    sourceParameters: model.layers ? sumTop(model.layers, (l) => l.parameters) : null,
+    sourceBuffers: model.layers ? sumTop(model.layers, (l) => l.buffers ?? 0) : null,
+    trainableParameters: model.layers ? sumTop(model.layers, (l) => l.trainableParameters) : null,
+    nonTrainableParameters: model.layers ? sumTop(model.layers, (l) => (l.trainableParameters === undefined ? undefined : l.parameters - l.trainableParameters)) : null,
   };
 }

@@ -372,6 +372,8 @@ export interface SourceLayer {
   outputShapes: Shape[];
   parameters: number;
   trainableParameters?: number;
+  /** Elements of non-parameter state (PyTorch buffers such as running_mean). */
+  buffers?: number;
   /** Names of the layers feeding this one (functional models). */
   inboundLayers?: string[];
   /** Nested layers (a model inside a model, a PyTorch container). */
