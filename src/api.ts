@@ -23,8 +23,30 @@ export interface SaveOptions extends WriteOptions {
   format?: string;
 }
 
+/** Formats that hold weights alone, so a model without a graph can be written to them. */
+const WEIGHTS_ONLY_FORMATS = new Set(['safetensors']);
+
+/**
+ * Refuses a model that has no computation (a state_dict without an architecture, a TorchScript
+ * file whose code could not be mapped) where a graph is needed, saying why and what to do.
+ */
+export function requireGraph(model: Model, what: string): void {
+  if (model.graph.outputs.length > 0) return;
+  const m = model.metadata;
+  const why = m['torch.graph_error'] ?? m['keras.graph_error'];
+  throw new MconvError({
+    kind: 'unsupported',
+    file: model.source.path,
+    format: model.source.format,
+    message: why ? `cannot ${what}: no graph could be built (${why})` : `cannot ${what}: the file holds weights only, no computation graph`,
+    hint: m['torch.note'] ?? 'give the architecture (--arch FILE or --config FILE), or convert to safetensors to move the weights alone',
+  });
+}
+
 /** Writes a model atomically; returns the paths written. */
 export function save(model: Model, outPath: string, options: SaveOptions = {}): Promise<string[]> {
+  const format = options.format ?? outPath.toLowerCase().split('.').pop();
+  if (!WEIGHTS_ONLY_FORMATS.has(format ?? '')) requireGraph(model, `write it as ${format ?? 'this format'}`);
   return saveModel(model, outPath, options);
 }
 
@@ -44,6 +66,7 @@ export interface RunOptions extends SessionOptions {
 
 /** Runs a model; without feeds, seeded random inputs are used. Returns inputs used and outputs. */
 export async function run(model: Model, feeds?: Feeds, options: RunOptions = {}): Promise<{ inputs: Map<string, Tensor>; outputs: Map<string, Tensor> }> {
+  requireGraph(model, 'run it');
   const inputs = feeds ? (feeds instanceof Map ? feeds : new Map(Object.entries(feeds))) : randomInputs(model.graph.inputs, options);
   // The runtime (and tfjs) loads only when something runs.
   const { Session } = await import('./runtime/session.js');

@@ -5,6 +5,8 @@ import { MconvError, usageError } from '../errors.js';
 import { readNpy, readNpz } from '../formats/npy/npy.js';
 import type { Tensor } from '../ir/tensor.js';
 import type { Value } from '../ir/graph.js';
+import type { Argv } from 'yargs';
+import type { ReadOptions } from '../formats/types.js';
 
 export interface GlobalArgs {
   json?: boolean;
@@ -116,4 +118,34 @@ export function humanBytes(n: number): string {
 
 export function groupDigits(n: number): string {
   return n.toLocaleString('en-US');
+}
+
+/** The options every command that reads a model takes. */
+export interface ReadArgs {
+  config?: string;
+  arch?: string;
+  'input-shape'?: string[];
+}
+
+export function withReadOptions<T>(y: Argv<T>) {
+  return y
+    .option('config', { type: 'string', describe: 'architecture for weights-only files (Keras model.to_json(), a full model file)' })
+    .option('arch', { type: 'string', describe: 'PyTorch: architecture file (JSON) to build a runnable graph from a state_dict' })
+    .option('input-shape', { type: 'string', array: true, describe: 'declare an input shape: NAME=batch,1,28,28 (TorchScript records none)' });
+}
+
+/** Parses `NAME=d1,d2,...` (numbers or symbolic names). */
+export function parseInputShapes(specs: string[] | undefined): Record<string, (number | string)[]> | undefined {
+  if (!specs?.length) return undefined;
+  const out: Record<string, (number | string)[]> = {};
+  for (const s of specs) {
+    const m = /^([^=]+)=(.*)$/.exec(s);
+    if (!m) throw usageError(`--input-shape expects NAME=d1,d2,..., got '${s}'`);
+    out[m[1]!] = m[2]!.split(',').filter((d) => d.length).map((d) => (/^\d+$/.test(d) ? Number(d) : d));
+  }
+  return out;
+}
+
+export function readOptionsFrom(args: ReadArgs): ReadOptions {
+  return { config: args.config, arch: args.arch, inputShapes: parseInputShapes(args['input-shape']) };
 }

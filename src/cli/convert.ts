@@ -8,9 +8,9 @@ import { FORMATS } from '../formats/registry.js';
 import { compareOutputs, formatReport, DEFAULT_ATOL, DEFAULT_RTOL } from '../runtime/compare.js';
 import { DEFAULT_BACKEND } from '../runtime/backend-names.js';
 import { loadOnnxRuntime, runWithOnnxRuntime } from '../runtime/onnxruntime.js';
-import { printJson, type GlobalArgs } from './common.js';
+import { printJson, type GlobalArgs, withReadOptions, readOptionsFrom, type ReadArgs } from './common.js';
 
-export interface ConvertArgs extends GlobalArgs {
+export interface ConvertArgs extends GlobalArgs, ReadArgs {
   model: string;
   to: string;
   output?: string;
@@ -20,7 +20,6 @@ export interface ConvertArgs extends GlobalArgs {
   atol: number;
   rtol: number;
   backend: string;
-  config?: string;
 }
 
 function samePath(a: string, b: string): boolean {
@@ -37,7 +36,7 @@ export function convertCommand(y: Argv) {
     'convert <model>',
     'convert a model to another format (written atomically)',
     (c) =>
-      c
+      withReadOptions(c)
         .positional('model', { type: 'string', demandOption: true })
         .option('to', { alias: 't', type: 'string', demandOption: true, choices: writable, describe: 'target format' })
         .option('output', { alias: 'o', type: 'string', describe: 'output file (default: the input name with the new extension, in the current folder)' })
@@ -46,13 +45,12 @@ export function convertCommand(y: Argv) {
         .option('verify', { type: 'boolean', default: false, describe: 'run the source and the result on the same random inputs and compare' })
         .option('atol', { type: 'number', default: DEFAULT_ATOL })
         .option('rtol', { type: 'number', default: DEFAULT_RTOL })
-        .option('backend', { alias: 'b', type: 'string', default: DEFAULT_BACKEND })
-        .option('config', { type: 'string', describe: 'architecture file for weights-only formats' }),
+        .option('backend', { alias: 'b', type: 'string', default: DEFAULT_BACKEND }),
     async (args) => {
       const handler = FORMATS.find((f) => f.id === args.to)!;
       const out = args.output ?? basename(args.model, extname(args.model)) + handler.extensions[0];
       if (samePath(args.model, out)) throw usageError(`the output ${out} is the input file`, 'choose another -o path; mconv never overwrites its input');
-      const model = await load(args.model, { config: args.config });
+      const model = await load(args.model, readOptionsFrom(args));
       const written = await save(model, out, { format: args.to, opset: args.opset, externalData: args['external-data'] });
       let report;
       let checker: string | undefined;

@@ -3,14 +3,13 @@ import type { Argv } from 'yargs';
 import { load } from '../api.js';
 import { inferShapes } from '../ir/infer.js';
 import { summarizeModel } from '../inspect/summary.js';
-import { printJson, type GlobalArgs } from './common.js';
+import { printJson, type GlobalArgs, withReadOptions, readOptionsFrom, type ReadArgs } from './common.js';
 import { renderSummary } from './render-summary.js';
 
-export interface InspectArgs extends GlobalArgs {
+export interface InspectArgs extends GlobalArgs, ReadArgs {
   model: string;
   all?: boolean;
   nodes?: boolean;
-  config?: string;
 }
 
 export function inspectCommand(y: Argv) {
@@ -18,13 +17,12 @@ export function inspectCommand(y: Argv) {
     'inspect <model>',
     'show a model: format, producer, opset, inputs, outputs, a per-node table and parameter totals',
     (c) =>
-      c
+      withReadOptions(c)
         .positional('model', { type: 'string', demandOption: true, describe: 'model file or folder' })
         .option('all', { type: 'boolean', default: false, describe: 'show every node (long models are truncated)' })
-        .option('nodes', { type: 'boolean', default: false, describe: 'also show the IR node table when the format has its own layer rows' })
-        .option('config', { type: 'string', describe: 'architecture file for weights-only formats' }),
+        .option('nodes', { type: 'boolean', default: false, describe: 'also show the IR node table when the format has its own layer rows' }),
     async (args) => {
-      const model = await load(args.model, { config: args.config });
+      const model = await load(args.model, readOptionsFrom(args));
       try {
         inferShapes(model.graph);
       } catch {

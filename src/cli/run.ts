@@ -6,17 +6,16 @@ import { load, run } from '../api.js';
 import { writeNpy } from '../formats/npy/npy.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Tensor } from '../ir/tensor.js';
-import { fileSafeNames, parseDims, printJson, readInputArgs, type GlobalArgs } from './common.js';
+import { fileSafeNames, parseDims, printJson, readInputArgs, type GlobalArgs, withReadOptions, readOptionsFrom, type ReadArgs } from './common.js';
 import { DEFAULT_BACKEND } from '../runtime/backend-names.js';
 
-export interface RunArgs extends GlobalArgs {
+export interface RunArgs extends GlobalArgs, ReadArgs {
   model: string;
   input?: string[];
   'output-dir'?: string;
   backend: string;
   seed: number;
   dim?: string[];
-  config?: string;
 }
 
 function stats(t: Tensor) {
@@ -32,16 +31,15 @@ export function runCommand(y: Argv) {
     'run <model>',
     'run a model on the reference runtime and write one .npy per output',
     (c) =>
-      c
+      withReadOptions(c)
         .positional('model', { type: 'string', demandOption: true })
         .option('input', { alias: 'i', type: 'string', array: true, describe: '[NAME=]FILE.npy or FILE.npz (repeatable); default: seeded random inputs' })
         .option('output-dir', { alias: 'o', type: 'string', describe: 'folder for <output name>.npy files (and the random inputs used)' })
         .option('backend', { alias: 'b', type: 'string', default: DEFAULT_BACKEND, describe: 'wasm, cpu, webgpu or tensorflow' })
         .option('seed', { type: 'number', default: 0, describe: 'seed for random inputs' })
-        .option('dim', { type: 'string', array: true, describe: 'bind a symbolic dimension for random inputs: NAME=VALUE' })
-        .option('config', { type: 'string', describe: 'architecture file for weights-only formats' }),
+        .option('dim', { type: 'string', array: true, describe: 'bind a symbolic dimension for random inputs: NAME=VALUE' }),
     async (args) => {
-      const model = await load(args.model, { config: args.config });
+      const model = await load(args.model, readOptionsFrom(args));
       const given = args.input?.length ? readInputArgs(args.input, model.graph.inputs) : undefined;
       const { inputs, outputs } = await run(model, given, { backend: args.backend, seed: args.seed, dims: parseDims(args.dim) });
       const written: Record<string, string> = {};

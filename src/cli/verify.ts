@@ -3,9 +3,9 @@ import type { Argv } from 'yargs';
 import { load, verify } from '../api.js';
 import { formatReport, DEFAULT_ATOL, DEFAULT_RTOL } from '../runtime/compare.js';
 import { DEFAULT_BACKEND } from '../runtime/backend-names.js';
-import { parseDims, printJson, readInputArgs, type GlobalArgs } from './common.js';
+import { parseDims, printJson, readInputArgs, type GlobalArgs, withReadOptions, readOptionsFrom, type ReadArgs } from './common.js';
 
-export interface VerifyArgs extends GlobalArgs {
+export interface VerifyArgs extends GlobalArgs, ReadArgs {
   a: string;
   b: string;
   input?: string[];
@@ -21,7 +21,7 @@ export function verifyCommand(y: Argv) {
     'verify <a> <b>',
     'run two models on the same inputs and compare their outputs (isclose report)',
     (c) =>
-      c
+      withReadOptions(c)
         .positional('a', { type: 'string', demandOption: true, describe: 'reference model' })
         .positional('b', { type: 'string', demandOption: true, describe: 'model to check' })
         .option('input', { alias: 'i', type: 'string', array: true, describe: '[NAME=]FILE.npy or FILE.npz; default: seeded random inputs' })
@@ -31,8 +31,8 @@ export function verifyCommand(y: Argv) {
         .option('seed', { type: 'number', default: 0 })
         .option('dim', { type: 'string', array: true, describe: 'bind a symbolic dimension: NAME=VALUE' }),
     async (args) => {
-      const a = await load(args.a);
-      const b = await load(args.b);
+      const a = await load(args.a, readOptionsFrom(args));
+      const b = await load(args.b, readOptionsFrom(args));
       const feeds = args.input?.length ? readInputArgs(args.input, a.graph.inputs) : undefined;
       const { report } = await verify(a, b, feeds, { atol: args.atol, rtol: args.rtol, backend: args.backend, seed: args.seed, dims: parseDims(args.dim) });
       if (args.json) printJson({ a: args.a, b: args.b, backend: args.backend, ...report });

@@ -10,10 +10,14 @@ import type { FormatHandler, ModelSourceFiles, ReadOptions, WriteOptions } from 
 import { openSource } from '../io/files.js';
 import { writeFilesAtomic } from '../io/atomic.js';
 import { onnxHandler } from './onnx/index.js';
+import { torchHandler } from './torch/index.js';
+import { safetensorsHandler } from './safetensors/index.js';
 
 /** Every format handler, in detection order. */
 export const FORMATS: FormatHandler[] = [
   onnxHandler,
+  torchHandler,
+  safetensorsHandler,
 ];
 
 /** How many bytes of the head `sniff` gets. */

@@ -22,6 +22,13 @@ export interface ModelSourceFiles {
 export interface ReadOptions {
   /** Extra architecture/config file some formats need (Keras weights-only, PyTorch --arch). */
   config?: string;
+  /** PyTorch: a file describing the architecture (`--arch`), to build a runnable graph from a state_dict. */
+  arch?: string;
+  /**
+   * Shapes of the model's inputs by name, for formats that do not record them (TorchScript):
+   * sizes and symbolic names, e.g. `{ x: ['batch', 1, 28, 28] }`.
+   */
+  inputShapes?: Record<string, (number | string)[]>;
 }
 
 export interface WriteOptions {

@@ -1,7 +1,7 @@
 /**
  * The JavaScript shapes of Python values produced by the safe unpickler.
  *
- *   None -> null          bool -> boolean        int -> number (bigint beyond ±2^53)
+ *   None -> null          bool -> boolean        int -> number (bigint outside the safe range ±(2^53-1))
  *   float -> number       str -> string          bytes / bytearray -> Uint8Array
  *   tuple -> PyTuple: a frozen JS array marked as a tuple (`isTuple(v)`), so `Array.isArray` holds
  *   list -> a plain (mutable) JS array
@@ -12,7 +12,7 @@
  *           (for TorchScript archives: PyObject records { module, name, className, args, state })
  *
  * Pickles may contain reference cycles (a list holding itself); code walking these values must
- * guard against cycles and deep nesting (see `walkLimit`).
+ * guard against cycles and deep nesting (as the walks in formats/torch/state-dict.ts do).
  */
 
 const TUPLE = Symbol('py.tuple');
