@@ -87,7 +87,7 @@ class InferEngine {
   runGraph(graph: Graph, formalInputs?: (ValueType | undefined)[]): ValueType[] {
     const dims = this.opts.dims;
     graph.inputs.forEach((v, i) => {
-      const given = formalInputs?.[i];
+      const given = loopVarying(formalInputs?.[i]);
       const recorded = this.recorded(v, false);
       const t = given ? this.merge(v, recorded, given, undefined, graph) : recorded;
       this.setType(v, t);
@@ -207,8 +207,18 @@ class InferEngine {
         recorded: rec, inferred: inf,
       });
     }
-    return { dtype, shape, value: inf.value };
+    return { dtype, shape, value: inf.value, sequence: inf.sequence };
   }
+}
+
+/**
+ * A subgraph's formal input (a Loop or Scan state) changes from one iteration to the next: its
+ * initial content (a propagated small tensor, a sequence's element list) only holds for the
+ * first, so only the dtype, the shape and a sequence's element type are kept.
+ */
+function loopVarying(t: ValueType | undefined): ValueType | undefined {
+  if (!t || (t.value === undefined && !t.sequence?.items)) return t;
+  return { dtype: t.dtype, shape: t.shape, sequence: t.sequence ? { elem: t.sequence.elem } : undefined };
 }
 
 /** The tensor a Constant node produces (any of its value_* forms). */

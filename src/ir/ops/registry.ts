@@ -10,7 +10,11 @@ import { nnSchemas } from './nn.js';
 import { reduceSchemas } from './reduce.js';
 import { rnnSchemas } from './rnn.js';
 import type { OpSchema } from './schema.js';
+import { sequenceSchemas } from './sequence.js';
 import { shapeSchemas } from './shape.js';
+import { signalSchemas } from './signal.js';
+import { textSchemas } from './text.js';
+import { trainingSchemas } from './training.js';
 
 const registry = new Map<string, OpSchema>();
 
@@ -29,6 +33,7 @@ export function registerSchema(schema: OpSchema): void {
 
 for (const s of [
   ...elementwiseSchemas, ...nnSchemas, ...shapeSchemas, ...reduceSchemas, ...rnnSchemas, ...controlSchemas, ...miscSchemas,
+  ...sequenceSchemas, ...textSchemas, ...signalSchemas, ...trainingSchemas,
 ]) {
   if (registry.has(key(s.op, s.domain))) throw new Error(`duplicate schema for ${s.op}`);
   registerSchema(s);

@@ -12,7 +12,8 @@ import type { DType, Dim, Shape, Tensor } from '../tensor.js';
 
 export type AttrKind = Attr['kind'];
 
-export type OpFamily = 'elementwise' | 'nn' | 'shape' | 'reduce' | 'rnn' | 'control' | 'misc';
+export type OpFamily =
+  | 'elementwise' | 'nn' | 'shape' | 'reduce' | 'rnn' | 'control' | 'misc' | 'sequence' | 'text' | 'signal' | 'training';
 
 export interface ParamSpec {
   name: string;
@@ -42,7 +43,26 @@ export interface ValueType {
    * Numbers are exact values, strings are symbolic dims (`Shape(x)` of a symbolic shape).
    */
   value?: Dim[];
+  /**
+   * Set when the value is an ONNX sequence (seq(tensor)) rather than a tensor: then `dtype` and
+   * `shape` stay undefined (a Value holds tensor types only) and this describes the elements.
+   */
+  sequence?: SequenceType;
 }
+
+/** What inference knows about a sequence value. */
+export interface SequenceType {
+  /**
+   * The type all elements share: their dtype, and their shape where known (a dim that differs
+   * between elements is the symbol `VARYING_DIM`; an undefined shape means unknown rank).
+   */
+  elem: ValueType;
+  /** Every element in order, when the length and order are known statically. */
+  items?: ValueType[];
+}
+
+/** Marks a dim of `SequenceType.elem` that is not the same for every element of the sequence. */
+export const VARYING_DIM = '?';
 
 /** Thrown by inference rules when a node's inputs contradict the op (bad broadcast, bad rank). */
 export class InferError extends Error {
