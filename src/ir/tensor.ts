@@ -36,6 +36,17 @@ export function shapeSize(shape: readonly number[]): number {
   return n;
 }
 
+/** Row-major (C order) element strides of a shape. */
+export function rowMajorStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
 export function isStaticShape(shape: Shape | undefined): shape is number[] {
   return !!shape && shape.every((d) => typeof d === 'number' && d >= 0);
 }

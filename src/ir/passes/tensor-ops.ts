@@ -3,6 +3,7 @@
  * operands). Values are handled as numbers, or bigints for 64-bit integers (exact).
  */
 import { DTYPE_BYTES, Tensor, shapeSize, type DType } from '../tensor.js';
+import { rowMajorStrides } from '../tensor.js';
 
 export type Scalar = number | bigint;
 
@@ -43,15 +44,7 @@ export function makeTensor(dtype: DType, shape: number[], values: Scalar[]): Ten
   return Tensor.fromArray(dtype, shape, values.map((v) => convert(v, dtype)));
 }
 
-export function strides(shape: number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
+export const strides = rowMajorStrides;
 
 /** Transposes any tensor (strings included) by moving whole elements. */
 export function transposeTensor(t: Tensor, perm: number[]): Tensor {

@@ -271,37 +271,27 @@ function releaseIfNew(t: T, src: RT | undefined): void {
   if (!src || t !== src.t) t.dispose();
 }
 
-const conv: KernelDef = {
-  check: checkRank,
-  run({ tf, node, inputs }: KernelContext): RT[] {
-    const x = need(node, inputs, 0, 'X');
-    const w = need(node, inputs, 1, 'W');
-    const b = inputs[2];
-    const xf = floatOf(tf, x);
-    const wf = floatOf(tf, w);
-    const bf = b ? floatOf(tf, b) : undefined;
-    const cached = wf === w.t ? cachedDerived(w.t, isConstantInput(node.inputs[1]), 'filter-channels-last', () => tf.keep(filterChannelsLast(tf, w.t))) : undefined;
-    const y = convNCHW(tf, node, xf, wf, bf, cached);
-    releaseIfNew(xf, x); releaseIfNew(wf, w); if (bf) releaseIfNew(bf, b);
-    return [rt(tf, y, x.dtype)];
-  },
-};
+/** Conv and ConvTranspose: float inputs, the filter's channels-last layout cached per constant weight. */
+function filterKernel(compute: typeof convNCHW): KernelDef {
+  return {
+    check: checkRank,
+    run({ tf, node, inputs }: KernelContext): RT[] {
+      const x = need(node, inputs, 0, 'X');
+      const w = need(node, inputs, 1, 'W');
+      const b = inputs[2];
+      const xf = floatOf(tf, x);
+      const wf = floatOf(tf, w);
+      const bf = b ? floatOf(tf, b) : undefined;
+      const cached = wf === w.t ? cachedDerived(w.t, isConstantInput(node.inputs[1]), 'filter-channels-last', () => tf.keep(filterChannelsLast(tf, w.t))) : undefined;
+      const y = compute(tf, node, xf, wf, bf, cached);
+      releaseIfNew(xf, x); releaseIfNew(wf, w); if (bf) releaseIfNew(bf, b);
+      return [rt(tf, y, x.dtype)];
+    },
+  };
+}
 
-const convTranspose: KernelDef = {
-  check: checkRank,
-  run({ tf, node, inputs }: KernelContext): RT[] {
-    const x = need(node, inputs, 0, 'X');
-    const w = need(node, inputs, 1, 'W');
-    const b = inputs[2];
-    const xf = floatOf(tf, x);
-    const wf = floatOf(tf, w);
-    const bf = b ? floatOf(tf, b) : undefined;
-    const cached = wf === w.t ? cachedDerived(w.t, isConstantInput(node.inputs[1]), 'filter-channels-last', () => tf.keep(filterChannelsLast(tf, w.t))) : undefined;
-    const y = convTransposeNCHW(tf, node, xf, wf, bf, cached);
-    releaseIfNew(xf, x); releaseIfNew(wf, w); if (bf) releaseIfNew(bf, b);
-    return [rt(tf, y, x.dtype)];
-  },
-};
+const conv = filterKernel(convNCHW);
+const convTranspose = filterKernel(convTransposeNCHW);
 
 /**
  * Subtracts a zero point (scalar, or per output channel for weights along axis 0)

@@ -59,15 +59,7 @@ export function normAxis(node: Node, axis: number, rank: number): number {
 }
 
 /** Row-major strides of a shape. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
+export { rowMajorStrides as stridesOf } from '../../../ir/tensor.js';
 
 export { shapeSize };
 

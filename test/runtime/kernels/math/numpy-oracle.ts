@@ -10,6 +10,7 @@ import { DType, Tensor } from '../../../../src/ir/tensor.js';
 import type { KernelTable, RT } from '../../../../src/runtime/kernels/types.js';
 import { fromRTSync, toRT } from '../../../../src/runtime/tensor-bridge.js';
 import { PYTHON } from './onnx-cases.js';
+import { prng } from '../../../../src/runtime/random-inputs.js';
 
 function pythonHasNumpy(): boolean {
   if (!existsSync(PYTHON)) return false;
@@ -42,17 +43,8 @@ export interface Spec {
   rtol?: number;
 }
 
-/** A seeded generator of test data (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator of test data (the runtime's mulberry32). */
+export const rng = prng;
 
 export function rand(shape: number[], seed: number, lo = -1, hi = 1, dtype: DType = 'float32'): In {
   const r = rng(seed);
