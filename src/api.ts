@@ -4,7 +4,7 @@
  */
 import { Model } from './ir/graph.js';
 import type { Tensor } from './ir/tensor.js';
-import { loadModel, saveModel } from './formats/registry.js';
+import { FORMATS, loadModel, saveModel } from './formats/registry.js';
 import type { ReadOptions, WriteOptions } from './formats/types.js';
 import type { SessionOptions } from './runtime/session.js';
 import { randomInputs } from './runtime/random-inputs.js';
@@ -24,7 +24,7 @@ export interface SaveOptions extends WriteOptions {
 }
 
 /** Formats that hold weights alone, so a model without a graph can be written to them. */
-const WEIGHTS_ONLY_FORMATS = new Set(['safetensors']);
+const WEIGHTS_ONLY_FORMATS = new Set(['safetensors', 'torch']);
 
 /**
  * Refuses a model that has no computation (a state_dict without an architecture, a TorchScript
@@ -45,7 +45,8 @@ export function requireGraph(model: Model, what: string): void {
 
 /** Writes a model atomically; returns the paths written. */
 export function save(model: Model, outPath: string, options: SaveOptions = {}): Promise<string[]> {
-  const format = options.format ?? outPath.toLowerCase().split('.').pop();
+  const lower = outPath.toLowerCase();
+  const format = options.format ?? FORMATS.find((f) => f.extensions.some((e) => lower.endsWith(e)))?.id ?? lower.split('.').pop();
   if (!WEIGHTS_ONLY_FORMATS.has(format ?? '')) requireGraph(model, `write it as ${format ?? 'this format'}`);
   return saveModel(model, outPath, options);
 }

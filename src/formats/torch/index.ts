@@ -2,7 +2,8 @@
  * The PyTorch format: `torch.save` files (zip and legacy), checkpoints holding a state_dict, and
  * TorchScript archives. Reading gives a weights-only Model (initializers named by the dotted keys, no
  * nodes); an architecture (`--arch`) or TorchScript code is turned into a graph by the builder
- * registered in graph-hooks.ts, when one is.
+ * registered in graph-hooks.ts, when one is. Writing gives a state_dict of the model's initializers,
+ * as torch.save writes it (writer.ts).
  */
 import * as path from 'node:path';
 import { MconvError } from '../../errors.js';
@@ -12,6 +13,7 @@ import type { FormatHandler, ModelSourceFiles, ReadOptions } from '../types.js';
 import { readTorchArchive } from './container.js';
 import { graphHooks } from './graph-hooks.js';
 import { looksLikeTorch } from './sniff.js';
+import { torchArchiveName, writeTorchStateDict } from './writer.js';
 import { stateDictFromArchive, type StateDict } from './state-dict.js';
 // Registers the graph builder (--arch files and TorchScript code) with graph-hooks.ts.
 import './torchscript/graph-builder.js';
@@ -106,6 +108,12 @@ export const torchHandler: FormatHandler = {
   extensions: ['.pth', '.pt', '.bin', '.ckpt'],
   sniff: (head) => looksLikeTorch(head),
   read: readTorch,
+  // Writes the model's weights (its initializers) as a state_dict, the way torch.save does; a graph is not kept.
+  async write(model, outPath) {
+    const tensors: [string, import('../../ir/tensor.js').Tensor][] = [];
+    for (const [name, v] of model.graph.initializers) if (v.initializer) tensors.push([name, v.initializer]);
+    return { main: writeTorchStateDict(tensors, { file: outPath, archiveName: torchArchiveName(outPath) }), extra: new Map() };
+  },
 };
 
 export { readTorchArchive, looksLikeLegacyTorch, LEGACY_MAGIC, type TorchArchive } from './container.js';
@@ -113,5 +121,6 @@ export { readStateDict, stateDictFromArchive, BUFFER_NAMES, CHECKPOINT_KEYS, typ
 export { moduleTree, formatModuleTree, type ModuleNode, type ModuleTensor } from './module-tree.js';
 export { graphHooks, registerTorchGraphBuilder, type TorchGraphBuilder, type TorchGraphRequest } from './graph-hooks.js';
 export { looksLikeTorch } from './sniff.js';
+export { writeTorchStateDict, torchArchiveName, contiguousStrides, TORCH_ZIP_ALIGNMENT, type TorchWriteOptions } from './writer.js';
 export { TorchStorage } from './storage.js';
 export { TorchDtype, TorchDevice, TorchStorageType, TorchTypeMarker, torchFindClass, type TorchPickleContext } from './globals.js';
