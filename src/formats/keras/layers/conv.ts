@@ -101,25 +101,30 @@ function common(b: LayerBuilder, n: number) {
   return { kernel, strides, dilations, padding };
 }
 
+
+/** An ONNX Conv over a channels-last (or -first) Keras value, with Keras padding rules. */
+function emitConv(b: LayerBuilder, x: Value, spec: ReturnType<typeof convSpec>, n: number, w: Value, bias: Value | null, group: number): Value {
+  const { kernel, strides, dilations, padding } = common(b, n);
+  const pads = paddingAttrs(b, padding, kernel, strides, dilations, spatialDims(b, x, spec));
+  return inChannelsFirst(b, x, spec, (xc) =>
+    b.op('Conv', bias ? [xc, w, bias] : [xc, w], {
+      kernel_shape: attr.ints(kernel), strides: attr.ints(strides), dilations: attr.ints(dilations),
+      group: attr.int(group), ...pads,
+    }));
+}
+
 function convN(n: number) {
   return (ctx: LayerContext, inputs: Value[]): Value[] => {
     const b = new LayerBuilder(ctx);
     const x = single(b, inputs);
     rankCheck(b, x, n);
     const spec = convSpec(b, n);
-    const { kernel, strides, dilations, padding } = common(b, n);
     const groups = b.num('groups', 1);
     const useBias = b.bool('use_bias', true);
     const ki = b.weightIndex('kernel', 0);
     const w = oihw(b, ki, n);
     const bias = useBias ? b.weight('bias', 1) : null;
-    const pads = paddingAttrs(b, padding, kernel, strides, dilations, spatialDims(b, x, spec));
-    const y = inChannelsFirst(b, x, spec, (xc) =>
-      b.op('Conv', bias ? [xc, w, bias] : [xc, w], {
-        kernel_shape: attr.ints(kernel), strides: attr.ints(strides), dilations: attr.ints(dilations),
-        group: attr.int(groups), ...pads,
-      }));
-    return [applyActivation(b, y, b.raw('activation'))];
+    return [applyActivation(b, emitConv(b, x, spec, n, w, bias, groups), b.raw('activation'))];
   };
 }
 
@@ -144,17 +149,10 @@ function depthwiseN(n: number) {
     const x = single(b, inputs);
     rankCheck(b, x, n);
     const spec = convSpec(b, n);
-    const { kernel, strides, dilations, padding } = common(b, n);
     const useBias = b.bool('use_bias', true);
     const { w, channels } = depthwiseWeight(b, b.weightIndex('depthwise_kernel', 0), n);
     const bias = useBias ? b.weight('bias', 1) : null;
-    const pads = paddingAttrs(b, padding, kernel, strides, dilations, spatialDims(b, x, spec));
-    const y = inChannelsFirst(b, x, spec, (xc) =>
-      b.op('Conv', bias ? [xc, w, bias] : [xc, w], {
-        kernel_shape: attr.ints(kernel), strides: attr.ints(strides), dilations: attr.ints(dilations),
-        group: attr.int(channels), ...pads,
-      }));
-    return [applyActivation(b, y, b.raw('activation'))];
+    return [applyActivation(b, emitConv(b, x, spec, n, w, bias, channels), b.raw('activation'))];
   };
 }
 
