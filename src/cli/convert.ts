@@ -52,6 +52,11 @@ export function convertCommand(y: Argv) {
       if (samePath(args.model, out)) throw usageError(`the output ${out} is the input file`, 'choose another -o path; mconv never overwrites its input');
       const model = await load(args.model, readOptionsFrom(args));
       const written = await save(model, out, { format: args.to, opset: args.opset, externalData: args['external-data'] });
+      const weightsOnlyTarget = args.to === 'safetensors' || args.to === 'torch';
+      const dropped = weightsOnlyTarget && model.graph.nodes.length > 0
+        ? `${args.to} holds weights only: the ${model.graph.nodes.length}-node graph was not written (its ${model.graph.initializers.size} weights were)`
+        : undefined;
+      if (dropped && !args.json) process.stderr.write(`mconv: note: ${dropped}\n`);
       let report;
       let checker: string | undefined;
       if (args.verify) {
@@ -66,7 +71,7 @@ export function convertCommand(y: Argv) {
         }
         report = compareOutputs(result, source.outputs, { atol: args.atol, rtol: args.rtol, byPosition: ![...source.outputs.keys()].every((k) => result.has(k)) });
       }
-      if (args.json) printJson({ input: args.model, format: model.source.format, to: args.to, written, verify: report ? { checker, ...report } : undefined });
+      if (args.json) printJson({ input: args.model, format: model.source.format, to: args.to, written, note: dropped, verify: report ? { checker, ...report } : undefined });
       else {
         process.stdout.write(`wrote ${written.join(', ')}\n`);
         if (report) process.stdout.write(`verify against ${checker}:\n${formatReport(report)}\n`);
