@@ -216,6 +216,7 @@ export class Session {
       if (n <= 0 && !external.has(r.t) && ![...this.constants.values()].some((c) => c.t === r.t)) disposeRT(r);
     };
     const total = p.order.length;
+    try {
     for (let i = 0; i < total; i++) {
       const node = p.order[i]!;
       if (top) this.opts.onNode?.(node, i, total);
@@ -272,6 +273,13 @@ export class Session {
       for (const v of node.inputs) if (v && p.lastUse.get(v.name) === i) release(v.name);
       for (const sg of subgraphsOf(node)) for (const name of outerReads(sg)) if (p.lastUse.get(name) === i) release(name);
       for (const o of node.outputs) if (!p.lastUse.has(o.name)) release(o.name);
+    }
+    } catch (e) {
+      // A failed run frees what it computed so far (inputs and constants stay with their owners).
+      const constants = new Set([...this.constants.values()].map((c) => c.t));
+      for (const r of new Set(env.values())) if (!external.has(r.t) && !constants.has(r.t)) disposeRT(r);
+      env.clear();
+      throw e;
     }
     return g.outputs.map((o) => {
       const r = resolveName(o.name);
