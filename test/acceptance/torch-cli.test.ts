@@ -32,23 +32,23 @@ describe.skipIf(!present).each(names)('torch fixture %s', (name) => {
   const arch = join(ROOT, 'fixtures', 'torch', 'arch', `${name}.arch.json`);
   const work = mkdtempSync(join(tmpdir(), `mconv-torch-${name}-`));
 
-  it('state_dict.pth and state_dict_legacy.pth inspect with the same tensors', () => {
-    const a = JSON.parse(mconv(['inspect', join(dir, 'state_dict.pth'), '--json']).stdout);
-    const b = JSON.parse(mconv(['inspect', join(dir, 'state_dict_legacy.pth'), '--json']).stdout);
+  it('state_dict.pth and state_dict_legacy.pth inspect with the same tensors', async () => {
+    const a = JSON.parse((await mconv(['inspect', join(dir, 'state_dict.pth'), '--json'])).stdout);
+    const b = JSON.parse((await mconv(['inspect', join(dir, 'state_dict_legacy.pth'), '--json'])).stdout);
     expect(a.weights.length).toBeGreaterThan(0);
     expect(b.weights).toEqual(a.weights);
   });
 
   it('--arch + state_dict converts to ONNX that onnxruntime runs to output.npy (1e-5)', async () => {
     const out = join(work, 'arch.onnx');
-    const r = mconv(['convert', join(dir, 'state_dict.pth'), '--arch', arch, '--to', 'onnx', '-o', out]);
+    const r = (await mconv(['convert', join(dir, 'state_dict.pth'), '--arch', arch, '--to', 'onnx', '-o', out]));
     expect(r.code, r.stderr).toBe(0);
     await ortMatches(out, dir);
   });
 
   it('scripted.pt converts to ONNX that onnxruntime runs to output.npy (1e-5)', async () => {
     const out = join(work, 'scripted.onnx');
-    const r = mconv(['convert', join(dir, 'scripted.pt'), '--to', 'onnx', '-o', out]);
+    const r = (await mconv(['convert', join(dir, 'scripted.pt'), '--to', 'onnx', '-o', out]));
     expect(r.code, r.stderr).toBe(0);
     await ortMatches(out, dir);
   });
@@ -57,9 +57,9 @@ describe.skipIf(!present).each(names)('torch fixture %s', (name) => {
     ['--arch', (d: string) => [join(d, 'state_dict.pth'), '--arch', arch]],
     ['scripted.pt', (d: string) => [join(d, 'scripted.pt')]],
   ] as const) {
-    it(`mconv run (${what}) matches output.npy within 1e-4`, () => {
+    it(`mconv run (${what}) matches output.npy within 1e-4`, async () => {
       const outDir = join(work, `run-${what.replace(/\W/g, '')}`);
-      const r = mconv(['run', ...args(dir), '--input', join(dir, 'input.npy'), '--output-dir', outDir, '--json']);
+      const r = (await mconv(['run', ...args(dir), '--input', join(dir, 'input.npy'), '--output-dir', outDir, '--json']));
       expect(r.code, r.stderr).toBe(0);
       const got = readNpy(readFileSync(JSON.parse(r.stdout).outputs[0].file));
       const rep = compareTensors('out', got, readNpy(readFileSync(join(dir, 'output.npy'))), { atol: 1e-4, rtol: 0 });
@@ -67,8 +67,8 @@ describe.skipIf(!present).each(names)('torch fixture %s', (name) => {
     });
   }
 
-  it('full_model.pth is refused with the state_dict advice and exit 3', () => {
-    const r = mconv(['inspect', join(dir, 'full_model.pth')]);
+  it('full_model.pth is refused with the state_dict advice and exit 3', async () => {
+    const r = (await mconv(['inspect', join(dir, 'full_model.pth')]));
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/state_dict\(\)/);
@@ -78,9 +78,9 @@ describe.skipIf(!present).each(names)('torch fixture %s', (name) => {
   it('tensor bytes survive --to safetensors and --to onnx', async () => {
     const src = await loadModel(join(dir, 'state_dict.pth'));
     const st = join(work, 'w.safetensors');
-    expect(mconv(['convert', join(dir, 'state_dict.pth'), '--to', 'safetensors', '-o', st]).code).toBe(0);
+    expect((await mconv(['convert', join(dir, 'state_dict.pth'), '--to', 'safetensors', '-o', st])).code).toBe(0);
     const onnx = join(work, 'bytes.onnx');
-    expect(mconv(['convert', join(dir, 'state_dict.pth'), '--arch', arch, '--to', 'onnx', '-o', onnx]).code).toBe(0);
+    expect((await mconv(['convert', join(dir, 'state_dict.pth'), '--arch', arch, '--to', 'onnx', '-o', onnx])).code).toBe(0);
     const viaSt = await loadModel(st);
     const viaOnnx = await loadModel(onnx);
     for (const [wname, v] of src.graph.initializers) {
@@ -100,10 +100,10 @@ describe('hostile pickles and awkward keys through the CLI', () => {
   const hostileDir = join(ROOT, 'fixtures', 'torch', 'hostile');
   const files = readdirSync(hostileDir).filter((f) => f.endsWith('.pth'));
 
-  it.each(files)('%s: exit 3, one clear line, under a second of work, nothing written', (f) => {
+  it.each(files)('%s: exit 3, one clear line, under a second of work, nothing written', async (f) => {
     const outDir = join(mkdtempSync(join(tmpdir(), 'mconv-hostile-')), 'out');
     const t0 = performance.now();
-    const r = mconv(['convert', join(hostileDir, f), '--to', 'safetensors', '-o', join(outDir, 'x.safetensors')]);
+    const r = (await mconv(['convert', join(hostileDir, f), '--to', 'safetensors', '-o', join(outDir, 'x.safetensors')]));
     const ms = performance.now() - t0;
     expect(r.code, r.stderr).toBe(3);
     expect(r.stdout).toBe('');
@@ -116,11 +116,11 @@ describe('hostile pickles and awkward keys through the CLI', () => {
 
   it('a state_dict keyed __proto__, constructor, toString inspects and converts with exactly those names', async () => {
     const file = join(ROOT, 'fixtures', 'torch', 'proto_keys.pth');
-    const j = JSON.parse(mconv(['inspect', file, '--json']).stdout);
+    const j = JSON.parse((await mconv(['inspect', file, '--json'])).stdout);
     expect(j.weights.map((w: { name: string }) => w.name).sort()).toEqual(['__proto__', 'constructor', 'toString']);
     const out = join(mkdtempSync(join(tmpdir(), 'mconv-proto-')), 'p.safetensors');
-    expect(mconv(['convert', file, '--to', 'safetensors', '-o', out]).code).toBe(0);
-    const back = JSON.parse(mconv(['inspect', out, '--json']).stdout);
+    expect((await mconv(['convert', file, '--to', 'safetensors', '-o', out])).code).toBe(0);
+    const back = JSON.parse((await mconv(['inspect', out, '--json'])).stdout);
     expect(back.weights.map((w: { name: string }) => w.name).sort()).toEqual(['__proto__', 'constructor', 'toString']);
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(Object.getOwnPropertyNames(Object.getPrototypeOf({})).sort());
   });

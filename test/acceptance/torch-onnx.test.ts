@@ -24,9 +24,9 @@ describe.each(dirs)('%s', (dir) => {
   const model = join(dir, 'model.onnx');
   const want = readNpy(readFileSync(join(dir, 'output.npy')));
   for (const backend of ['wasm', 'cpu']) {
-    it(`mconv run on ${backend} matches torch's output.npy (atol 1e-4, rtol 1e-3)`, () => {
+    it(`mconv run on ${backend} matches torch's output.npy (atol 1e-4, rtol 1e-3)`, async () => {
       const out = mkdtempSync(join(tmpdir(), 'mconv-run-'));
-      const r = mconv(['run', model, '--input', join(dir, 'input.npy'), '--output-dir', out, '--backend', backend, '--json']);
+      const r = (await mconv(['run', model, '--input', join(dir, 'input.npy'), '--output-dir', out, '--backend', backend, '--json']));
       expect(r.code, r.stderr).toBe(0);
       const file = JSON.parse(r.stdout).outputs[0].file;
       const rep = compareTensors('out', readNpy(readFileSync(file)), want, { atol: 1e-4, rtol: 1e-3 });
@@ -35,7 +35,7 @@ describe.each(dirs)('%s', (dir) => {
   }
   it('convert --to onnx passes the checker and onnxruntime-node reproduces output.npy within 1e-5', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'mconv-conv-')), 'converted.onnx');
-    const r = mconv(['convert', model, '--to', 'onnx', '-o', out]);
+    const r = (await mconv(['convert', model, '--to', 'onnx', '-o', out]));
     expect(r.code, r.stderr).toBe(0);
     if (checker) expect(onnxCheck(out)).toBe('');
     const input = readNpy(readFileSync(join(dir, 'input.npy')));

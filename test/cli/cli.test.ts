@@ -16,8 +16,8 @@ describe('CLI contract', () => {
     dir = mkdtempSync(join(tmpdir(), 'mconv-cli-'));
   });
 
-  it('inspect --json has the keys outside checks rely on', () => {
-    const r = mconv(['inspect', join(TINY, 'model.onnx'), '--json']);
+  it('inspect --json has the keys outside checks rely on', async () => {
+    const r = (await mconv(['inspect', join(TINY, 'model.onnx'), '--json']));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
@@ -31,17 +31,17 @@ describe('CLI contract', () => {
     expect(j.weights.every((w: { name: string; dtype: string; shape: number[] }) => w.name && w.dtype && Array.isArray(w.shape))).toBe(true);
   });
 
-  it('inspect prints a table with totals', () => {
-    const r = mconv(['inspect', join(TINY, 'model.onnx')]);
+  it('inspect prints a table with totals', async () => {
+    const r = (await mconv(['inspect', join(TINY, 'model.onnx')]));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Format: onnx/);
     expect(r.stdout).toMatch(/image\s+float32 \(batch, 1, 28, 28\)/);
     expect(r.stdout).toMatch(/Total params: [\d,]+/);
   });
 
-  it('run writes one .npy per output matching torch', () => {
+  it('run writes one .npy per output matching torch', async () => {
     const out = join(dir, 'run');
-    const r = mconv(['run', join(TINY, 'model.onnx'), '--input', join(TINY, 'input.npy'), '--output-dir', out]);
+    const r = (await mconv(['run', join(TINY, 'model.onnx'), '--input', join(TINY, 'input.npy'), '--output-dir', out]));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const got = readNpy(readFileSync(join(out, 'probabilities.npy')));
@@ -50,46 +50,46 @@ describe('CLI contract', () => {
     expect(rep.ok, JSON.stringify(rep)).toBe(true);
   });
 
-  it.skipIf(!hasPython('numpy'))('run takes .npz inputs written by numpy', () => {
+  it.skipIf(!hasPython('numpy'))('run takes .npz inputs written by numpy', async () => {
     const npz = join(dir, 'inputs.npz');
     execFileSync(PY, ['-c', 'import numpy as np, sys; np.savez(sys.argv[2], image=np.load(sys.argv[1]))', join(TINY, 'input.npy'), npz]);
     const out = join(dir, 'npz-run');
-    const r = mconv(['run', join(TINY, 'model.onnx'), '--input', npz, '--output-dir', out]);
+    const r = (await mconv(['run', join(TINY, 'model.onnx'), '--input', npz, '--output-dir', out]));
     expect(r.code, r.stderr).toBe(0);
     const rep = compareTensors('p', readNpy(readFileSync(join(out, 'probabilities.npy'))), readNpy(readFileSync(join(TINY, 'output.npy'))), { atol: 1e-4, rtol: 1e-3 });
     expect(rep.ok).toBe(true);
   });
 
-  it('output file names are made file-safe and distinct', () => {
+  it('output file names are made file-safe and distinct', async () => {
     const m = fileSafeNames(['a/b:0', 'a_b_0', '../x', 'CON']);
     expect([...m.values()]).toEqual(['a_b_0', 'a_b_0_1', '__x', 'CON']);
   });
 
-  it('run without inputs uses seeded random inputs and saves them', () => {
+  it('run without inputs uses seeded random inputs and saves them', async () => {
     const out = join(dir, 'rand');
-    const r = mconv(['run', join(TINY, 'model.onnx'), '--output-dir', out, '--json']);
+    const r = (await mconv(['run', join(TINY, 'model.onnx'), '--output-dir', out, '--json']));
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.randomInputs).toBe(true);
     expect(readdirSync(out).sort()).toEqual(['image.input.npy', 'probabilities.npy']);
-    const again = mconv(['run', join(TINY, 'model.onnx'), '--json']);
+    const again = (await mconv(['run', join(TINY, 'model.onnx'), '--json']));
     expect(JSON.parse(again.stdout).outputs[0].mean).toBeCloseTo(j.outputs[0].mean, 6);
   });
 
-  it('verify exits 0 for a model against itself and 1 against a different model', () => {
+  it('verify exits 0 for a model against itself and 1 against a different model', async () => {
     const m = join(TINY, 'model.onnx');
-    expect(mconv(['verify', m, m]).code).toBe(0);
+    expect((await mconv(['verify', m, m])).code).toBe(0);
     const other = join(ROOT, '..', 'shared', 'fixtures', 'torch', 'mnist_v2_cnn', 'model.onnx');
     if (existsSync(other)) {
-      const r = mconv(['verify', m, other, '--json']);
+      const r = (await mconv(['verify', m, other, '--json']));
       expect(r.code).toBe(1);
       expect(JSON.parse(r.stdout).ok).toBe(false);
     }
   });
 
-  it('convert --verify checks the written file against the source with onnxruntime-node', () => {
+  it('convert --verify checks the written file against the source with onnxruntime-node', async () => {
     const out = join(dir, 'verified.onnx');
-    const r = mconv(['convert', join(TINY, 'model.onnx'), '--to', 'onnx', '-o', out, '--verify', '--json']);
+    const r = (await mconv(['convert', join(TINY, 'model.onnx'), '--to', 'onnx', '-o', out, '--verify', '--json']));
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.verify.checker).toBe('onnxruntime-node');
@@ -104,7 +104,7 @@ describe('CLI contract', () => {
     } catch {
       present = false;
     }
-    const r = mconv(['run', join(TINY, 'model.onnx'), '--backend', 'tensorflow']);
+    const r = (await mconv(['run', join(TINY, 'model.onnx'), '--backend', 'tensorflow']));
     if (present) expect(r.code).toBe(0);
     else {
       expect(r.code).toBe(2);
@@ -122,12 +122,12 @@ describe('CLI contract', () => {
     ];
     for (const [what, make, code, re] of cases) {
       for (const cmd of ['inspect', 'run', 'convert']) {
-        it(`${what}: ${cmd}`, () => {
+        it(`${what}: ${cmd}`, async () => {
           const p = make();
           const outDir = join(dir, `out-${what.replace(/ /g, '_')}-${cmd}`);
           const args = cmd === 'inspect' ? ['inspect', p] : cmd === 'run' ? ['run', p, '--output-dir', outDir] : ['convert', p, '--to', 'onnx', '-o', join(outDir, 'x.onnx')];
           const before = readdirSync(dir).sort();
-          const r = mconv(args);
+          const r = (await mconv(args));
           expect(r.code).toBe(code);
           expect(r.stdout).toBe('');
           const lines = r.stderr.trim().split('\n');
@@ -140,16 +140,16 @@ describe('CLI contract', () => {
         });
       }
     }
-    it('usage errors exit 2', () => {
-      expect(mconv(['inspect']).code).toBe(2);
-      expect(mconv(['frobnicate', 'x']).code).toBe(2);
-      expect(mconv(['run', join(TINY, 'model.onnx'), '--backend', 'nosuch']).code).toBe(2);
+    it('usage errors exit 2', async () => {
+      expect((await mconv(['inspect'])).code).toBe(2);
+      expect((await mconv(['frobnicate', 'x'])).code).toBe(2);
+      expect((await mconv(['run', join(TINY, 'model.onnx'), '--backend', 'nosuch'])).code).toBe(2);
     });
-    it('convert never overwrites its input', () => {
+    it('convert never overwrites its input', async () => {
       const p = join(dir, 'same.onnx');
       copyFileSync(join(TINY, 'model.onnx'), p);
       const before = readFileSync(p);
-      const r = mconv(['convert', p, '--to', 'onnx', '-o', p]);
+      const r = (await mconv(['convert', p, '--to', 'onnx', '-o', p]));
       expect(r.code).toBe(2);
       expect(readFileSync(p).equals(before)).toBe(true);
     });

@@ -1,6 +1,5 @@
 /** Runs the mconv CLI from source (through tsx) and captures its output and exit code. */
-import { spawnSync } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -15,14 +14,30 @@ export interface CliResult {
   stderr: string;
 }
 
-export function mconv(args: string[], opts: { cwd?: string; timeout?: number } = {}): CliResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
-    cwd: opts.cwd ?? ROOT,
-    encoding: 'utf8',
-    timeout: opts.timeout ?? 120_000,
-    env: { ...process.env, NO_COLOR: '1' },
+/**
+ * Runs the CLI without blocking the test worker's event loop (a long run of synchronous
+ * child processes starves vitest's worker RPC and ends in "Timeout calling onTaskUpdate").
+ */
+export function mconv(args: string[], opts: { cwd?: string; timeout?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? 120_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** True when Debian's python3 has these modules. */

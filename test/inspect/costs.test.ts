@@ -24,7 +24,7 @@ function oneNode(op: string, xShape: Shape, weights: Record<string, number[]>, a
 }
 
 describe('MACs of single nodes, against hand-computed values', () => {
-  it('Conv 3->4, 3x3, pad 1: N*Cout*H*W*Cin*kh*kw', () => {
+  it('Conv 3->4, 3x3, pad 1: N*Cout*H*W*Cin*kh*kw', async () => {
     const m = oneNode('Conv', [1, 3, 8, 8], { w: [4, 3, 3, 3], b: [4] }, { pads: attr.ints([1, 1, 1, 1]) });
     const c = modelCosts(m);
     expect(c.nodes[0]!.outputShapes[0]).toEqual([1, 4, 8, 8]);
@@ -35,7 +35,7 @@ describe('MACs of single nodes, against hand-computed values', () => {
     expect(c.activationBytes).toBe(4 * 8 * 8 * 4);
   });
 
-  it('grouped, strided Conv with a symbolic batch bound by --batch', () => {
+  it('grouped, strided Conv with a symbolic batch bound by --batch', async () => {
     // x [N, 4, 10, 10], w [8, 2, 3, 3], group 2, stride 2, no pad: y [N, 8, 4, 4]; each output sums 2*3*3 products.
     const m = oneNode('Conv', ['N', 4, 10, 10], { w: [8, 2, 3, 3] }, { group: attr.int(2), strides: attr.ints([2, 2]) });
     const c1 = modelCosts(m);
@@ -48,7 +48,7 @@ describe('MACs of single nodes, against hand-computed values', () => {
     expect(modelCosts(m, { dims: { N: 5 } }).macs).toBe(5 * 2304);
   });
 
-  it('ConvTranspose: every input element times Cout/group*kernel', () => {
+  it('ConvTranspose: every input element times Cout/group*kernel', async () => {
     // x [1, 4, 5, 5], w [4, 6, 3, 3] -> y [1, 6, 7, 7]
     const m = oneNode('ConvTranspose', [1, 4, 5, 5], { w: [4, 6, 3, 3] });
     const c = modelCosts(m);
@@ -56,7 +56,7 @@ describe('MACs of single nodes, against hand-computed values', () => {
     expect(c.macs).toBe(4 * 25 * 6 * 9);
   });
 
-  it('Gemm 5x7 by 7x3 with bias, and with transA', () => {
+  it('Gemm 5x7 by 7x3 with bias, and with transA', async () => {
     const c = modelCosts(oneNode('Gemm', [5, 7], { w: [7, 3], b: [3] }));
     expect(c.macs).toBe(5 * 3 * 7); // 105
     expect(c.ops).toBe(15);
@@ -66,13 +66,13 @@ describe('MACs of single nodes, against hand-computed values', () => {
     expect(t.macs).toBe(105);
   });
 
-  it('MatMul with batch dims broadcasts the weight', () => {
+  it('MatMul with batch dims broadcasts the weight', async () => {
     const c = modelCosts(oneNode('MatMul', [2, 3, 4, 5], { w: [5, 6] }));
     expect(c.nodes[0]!.outputShapes[0]).toEqual([2, 3, 4, 6]);
     expect(c.macs).toBe(2 * 3 * 4 * 6 * 5);
   });
 
-  it('LSTM: 4 gates x hidden x (input + hidden) per step, batch and direction', () => {
+  it('LSTM: 4 gates x hidden x (input + hidden) per step, batch and direction', async () => {
     // x [seq 7, batch 2, input 10], W [2 dirs, 4*16, 10], R [2, 64, 16]
     const g = new Graph('g');
     const x = g.addInput('x', 'float32', [7, 2, 10]);
@@ -84,7 +84,7 @@ describe('MACs of single nodes, against hand-computed values', () => {
     expect(c.macs).toBe(7 * 2 * 2 * 64 * (10 + 16));
   });
 
-  it('BatchNormalization running statistics are buffers, and cost no MACs', () => {
+  it('BatchNormalization running statistics are buffers, and cost no MACs', async () => {
     const m = oneNode('BatchNormalization', [1, 4, 3, 3], { s: [4], b: [4], mean: [4], var: [4] });
     const c = modelCosts(m);
     expect(c.parameters).toBe(8);
@@ -93,7 +93,7 @@ describe('MACs of single nodes, against hand-computed values', () => {
     expect(c.ops).toBe(2 * 36);
   });
 
-  it('rejects a bad --batch', () => {
+  it('rejects a bad --batch', async () => {
     expect(() => modelCosts(oneNode('Relu', [1, 2], {}), { batch: 0 })).toThrow(/positive integer/);
   });
 });
@@ -132,15 +132,15 @@ describe.skipIf(!haveTorchvision)('torchvision classifiers against their publish
     expect(c4.parameters).toBe(params);
   });
 
-  it('mconv inspect --costs prints the totals; --json adds a costs key', () => {
+  it('mconv inspect --costs prints the totals; --json adds a costs key', async () => {
     const file = join(dir, 'resnet18.onnx');
-    const t = mconv(['inspect', file, '--costs', '--batch', '2']);
+    const t = (await mconv(['inspect', file, '--costs', '--batch', '2']));
     expect(t.code, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/Costs \(batch=2\)/);
     expect(t.stdout).toMatch(/Total MACs: [\d,]+ \(3\.6\d\d GMACs\)/);
     expect(t.stdout).toMatch(/Parameters: 11,689,512/);
     expect(t.stdout).toMatch(/Activation memory: [\d.]+ MB/);
-    const j = JSON.parse(mconv(['inspect', file, '--costs', '--json']).stdout);
+    const j = JSON.parse((await mconv(['inspect', file, '--costs', '--json'])).stdout);
     for (const k of ['format', 'inputs', 'outputs', 'nodes', 'weights', 'parameters', 'costs']) expect(j).toHaveProperty(k);
     expect(j.costs.parameters).toBe(11_689_512);
     expect(j.costs.dims).toEqual({ batch: 1 });

@@ -30,7 +30,7 @@ const haveNumpy = hasPython('numpy');
 if (!haveNumpy) console.warn('test/inspect/weight-stats.test.ts: numpy comparisons skipped (no numpy in /usr/bin/python3)');
 
 describe.skipIf(!haveNumpy)('weight statistics against numpy', () => {
-  it('min, max, mean, std, zero share and histogram of a small tensor', () => {
+  it('min, max, mean, std, zero share and histogram of a small tensor', async () => {
     const t = Tensor.fromArray('float32', [3, 4], VALUES);
     const s = tensorStats(t, 'w');
     const np = numpyStats(VALUES);
@@ -45,7 +45,7 @@ describe.skipIf(!haveNumpy)('weight statistics against numpy', () => {
     expect(weightWarnings(s)).toEqual([]);
   });
 
-  it('histogram of 10,000 normal float16 values matches numpy bin for bin', () => {
+  it('histogram of 10,000 normal float16 values matches numpy bin for bin', async () => {
     const vals = Array.from({ length: 10000 }, (_, i) => Math.sin(i * 12.9898) * Math.cos(i * 0.37) * 3);
     const t = Tensor.fromArray('float16', [100, 100], vals);
     const decoded = Array.from(t.toFloat64());
@@ -55,7 +55,7 @@ describe.skipIf(!haveNumpy)('weight statistics against numpy', () => {
     expect(s.std).toBeCloseTo(np.std, 10);
   });
 
-  it('numpy-style printing, elided and not', () => {
+  it('numpy-style printing, elided and not', async () => {
     const small = Tensor.fromArray('float32', [2, 3], [1, -2.5, 0, 3, 0, 1e-3]);
     expect(formatTensor(small)).toBe(numpyStr([2, 3], 'np.array([1, -2.5, 0, 3, 0, 1e-3], dtype=np.float32)'));
     const mid = Tensor.fromArray('float32', [4, 5], Array.from({ length: 20 }, (_, i) => i * 0.25 - 2));
@@ -68,7 +68,7 @@ describe.skipIf(!haveNumpy)('weight statistics against numpy', () => {
 });
 
 describe('weight warnings', () => {
-  it('flags all-zero, NaN-bearing and exploding tensors', () => {
+  it('flags all-zero, NaN-bearing and exploding tensors', async () => {
     const g = new Graph('g');
     g.addInitializer('zero', Tensor.fromArray('float32', [3], [0, 0, 0]));
     g.addInitializer('nan', Tensor.fromArray('float32', [3], [1, NaN, Infinity]));
@@ -92,8 +92,8 @@ describe.skipIf(!haveNumpy || !hasPython('onnx'))('mconv inspect --weights / --t
     first = execFileSync(PY, ['-c', 'import onnx, sys; print(onnx.load(sys.argv[1]).graph.initializer[0].name)', TINY], { encoding: 'utf8' }).trim();
   });
 
-  it('--weights --json gives stats matching numpy for every initializer', () => {
-    const r = mconv(['inspect', TINY, '--weights', '--json']);
+  it('--weights --json gives stats matching numpy for every initializer', async () => {
+    const r = (await mconv(['inspect', TINY, '--weights', '--json']));
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     for (const k of ['format', 'inputs', 'outputs', 'nodes', 'weights', 'parameters', 'weightStats']) expect(j).toHaveProperty(k);
@@ -113,33 +113,33 @@ print(json.dumps({i.name: dict(min=float(a.min()), max=float(a.max()), std=float
     }
   });
 
-  it('--weights prints the table and the warnings line', () => {
-    const r = mconv(['inspect', TINY, '--weights']);
+  it('--weights prints the table and the warnings line', async () => {
+    const r = (await mconv(['inspect', TINY, '--weights']));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Weight\s+│\s+Dtype/);
     expect(r.stdout).toContain(first.slice(0, 12));
     expect(r.stdout).toMatch(/Warnings: /);
   });
 
-  it('--tensor NAME --save F.npy prints and writes the tensor numpy reads back', () => {
+  it('--tensor NAME --save F.npy prints and writes the tensor numpy reads back', async () => {
     const out = join(dir, 'w.npy');
-    const r = mconv(['inspect', TINY, '--tensor', first, '--save', out]);
+    const r = (await mconv(['inspect', TINY, '--tensor', first, '--save', out]));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Histogram:/);
     expect(r.stdout).toContain(`Saved to ${out}`);
     const same = execFileSync(PY, ['-c', 'import sys, onnx, numpy as np\nfrom onnx import numpy_helper\nm = onnx.load(sys.argv[1])\na = [numpy_helper.to_array(i) for i in m.graph.initializer if i.name == sys.argv[2]][0]\nb = np.load(sys.argv[3])\nprint(a.dtype == b.dtype and a.shape == b.shape and bool((a == b).all()))', TINY, first, out], { encoding: 'utf8' }).trim();
     expect(same).toBe('True');
-    expect(readNpy(readFileSync(out)).shape).toEqual(JSON.parse(mconv(['inspect', TINY, '--tensor', first, '--json']).stdout).tensor.shape);
-    const j = JSON.parse(mconv(['inspect', TINY, '--tensor', first, '--json']).stdout);
+    expect(readNpy(readFileSync(out)).shape).toEqual(JSON.parse((await mconv(['inspect', TINY, '--tensor', first, '--json'])).stdout).tensor.shape);
+    const j = JSON.parse((await mconv(['inspect', TINY, '--tensor', first, '--json'])).stdout);
     expect(j.tensor.name).toBe(first);
     expect(j.tensor.values.length).toBe(j.tensor.shape.reduce((a: number, b: number) => a * b, 1));
   });
 
-  it('an unknown --tensor name is a usage error with a hint', () => {
-    const r = mconv(['inspect', TINY, '--tensor', 'no_such_weight']);
+  it('an unknown --tensor name is a usage error with a hint', async () => {
+    const r = (await mconv(['inspect', TINY, '--tensor', 'no_such_weight']));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no weight named 'no_such_weight'/);
-    const s = mconv(['inspect', TINY, '--save', join(dir, 'x.npy')]);
+    const s = (await mconv(['inspect', TINY, '--save', join(dir, 'x.npy')]));
     expect(s.code).toBe(2);
     expect(s.stderr).toMatch(/--save needs --tensor/);
   });

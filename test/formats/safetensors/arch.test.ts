@@ -65,7 +65,7 @@ describe.skipIf(!shared.length || !torchOk).each(shared)('safetensors + --arch: 
   it('Python-written safetensors + arch -> ONNX that onnxruntime runs to output.npy (1e-5)', async () => {
     execFileSync(PY, ['-c', WRITE_ST, join(dir, 'state_dict.pth'), byPython]);
     const out = join(tmp, `${name}.py.onnx`);
-    const r = mconv(['convert', byPython, '--arch', arch, '--to', 'onnx', '-o', out]);
+    const r = (await mconv(['convert', byPython, '--arch', arch, '--to', 'onnx', '-o', out]));
     expect(r.code, r.stderr).toBe(0);
     await ortMatches(out, dir);
     const m = await loadModel(byPython, { arch });
@@ -76,10 +76,10 @@ describe.skipIf(!shared.length || !torchOk).each(shared)('safetensors + --arch: 
   });
 
   it('mconv convert --to safetensors, then --arch --to onnx: the same result (1e-5)', async () => {
-    let r = mconv(['convert', join(dir, 'state_dict.pth'), '--to', 'safetensors', '-o', byMconv]);
+    let r = (await mconv(['convert', join(dir, 'state_dict.pth'), '--to', 'safetensors', '-o', byMconv]));
     expect(r.code, r.stderr).toBe(0);
     const out = join(tmp, `${name}.mconv.onnx`);
-    r = mconv(['convert', byMconv, '--arch', arch, '--to', 'onnx', '-o', out]);
+    r = (await mconv(['convert', byMconv, '--arch', arch, '--to', 'onnx', '-o', out]));
     expect(r.code, r.stderr).toBe(0);
     await ortMatches(out, dir);
   });
@@ -90,35 +90,35 @@ describe.skipIf(!shared.includes('mlp_64_16') || !torchOk)('safetensors + --arch
   const arch = join(OWN, 'arch', 'mlp_64_16.arch.json');
   const st = join(tmp, 'mlp.safetensors');
 
-  it('mconv run matches output.npy within 1e-4', () => {
+  it('mconv run matches output.npy within 1e-4', async () => {
     execFileSync(PY, ['-c', WRITE_ST, join(dir, 'state_dict.pth'), st]);
     const outDir = join(tmp, 'run-out');
-    const r = mconv(['run', st, '--arch', arch, '--input', join(dir, 'input.npy'), '--output-dir', outDir, '--json']);
+    const r = (await mconv(['run', st, '--arch', arch, '--input', join(dir, 'input.npy'), '--output-dir', outDir, '--json']));
     expect(r.code, r.stderr).toBe(0);
     const got = readNpy(readFileSync(JSON.parse(r.stdout).outputs[0].file));
     const rep = compareTensors('out', got, readNpy(readFileSync(join(dir, 'output.npy'))), { atol: 1e-4, rtol: 0 });
     expect(rep.ok, JSON.stringify(rep)).toBe(true);
   });
 
-  it('without --arch the weights cannot become ONNX (exit 3, one line, nothing written)', () => {
+  it('without --arch the weights cannot become ONNX (exit 3, one line, nothing written)', async () => {
     const out = join(tmp, 'no-arch.onnx');
-    const r = mconv(['convert', st, '--to', 'onnx', '-o', out]);
+    const r = (await mconv(['convert', st, '--to', 'onnx', '-o', out]));
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/weights only/);
     expect(existsSync(out)).toBe(false);
   });
 
-  it('an arch file that does not fit the weights is a usage error naming the weights', () => {
-    const r = mconv(['convert', st, '--arch', join(OWN, 'arch', 'mnist_v0.arch.json'), '--to', 'onnx', '-o', join(tmp, 'bad.onnx')]);
+  it('an arch file that does not fit the weights is a usage error naming the weights', async () => {
+    const r = (await mconv(['convert', st, '--arch', join(OWN, 'arch', 'mnist_v0.arch.json'), '--to', 'onnx', '-o', join(tmp, 'bad.onnx')]));
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/mlp\.safetensors/);
     expect(r.stderr).toMatch(/fc1\.weight/);
   });
 
-  it('a missing arch file is a usage error', () => {
-    const r = mconv(['convert', st, '--arch', join(tmp, 'nope.arch.json'), '--to', 'onnx', '-o', join(tmp, 'x.onnx')]);
+  it('a missing arch file is a usage error', async () => {
+    const r = (await mconv(['convert', st, '--arch', join(tmp, 'nope.arch.json'), '--to', 'onnx', '-o', join(tmp, 'x.onnx')]));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot read the architecture file/);
   });

@@ -19,7 +19,7 @@ beforeAll(() => rmSync(PWNED, { force: true }));
 afterAll(() => expect(existsSync(PWNED)).toBe(false));
 
 describe('hostile corpus, in process', () => {
-  it('the corpus is all there', () => {
+  it('the corpus is all there', async () => {
     const files = readdirSync(HOSTILE).filter((f) => f.endsWith('.pth'));
     expect(files.sort()).toEqual(Object.keys(expected).sort());
     expect(files.length).toBeGreaterThanOrEqual(45);
@@ -50,8 +50,8 @@ describe('hostile corpus, in process', () => {
 describe('hostile corpus and whole-model pickles, through the CLI', () => {
   const sample = ['os_system.pth', 'legacy_os_system.pth', 'deep_lists.pth', 'huge_storage.pth', 'zip_bomb.pth', 'truncated_zip.pth'];
   for (const file of sample) {
-    it(`inspect ${file}: exit 3, one line, nothing written`, () => {
-      const r = mconv(['inspect', join(HOSTILE, file)]);
+    it(`inspect ${file}: exit 3, one line, nothing written`, async () => {
+      const r = (await mconv(['inspect', join(HOSTILE, file)]));
       expect(r.code).toBe(3);
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -60,10 +60,10 @@ describe('hostile corpus and whole-model pickles, through the CLI', () => {
     });
   }
 
-  it('convert of a hostile file creates no output file', () => {
+  it('convert of a hostile file creates no output file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mconv-hostile-'));
     try {
-      const r = mconv(['convert', join(HOSTILE, 'os_system.pth'), '--to', 'safetensors', '-o', join(dir, 'out.safetensors')]);
+      const r = (await mconv(['convert', join(HOSTILE, 'os_system.pth'), '--to', 'safetensors', '-o', join(dir, 'out.safetensors')]));
       expect(r.code).toBe(3);
       expect(readdirSync(dir)).toEqual([]);
     } finally {
@@ -72,8 +72,8 @@ describe('hostile corpus and whole-model pickles, through the CLI', () => {
   });
 
   const full = join(SHARED_TORCH, 'mnist_v2_cnn', 'full_model.pth');
-  it.skipIf(!existsSync(full))('torch.save(model) is refused with the state_dict advice (exit 3, one line)', () => {
-    const r = mconv(['inspect', full]);
+  it.skipIf(!existsSync(full))('torch.save(model) is refused with the state_dict advice (exit 3, one line)', async () => {
+    const r = (await mconv(['inspect', full]));
     expect(r.code).toBe(3);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);

@@ -119,7 +119,7 @@ describe('writeTorchStateDict', () => {
   const file = join(tmp, 'cases.pth');
   writeFileSync(file, bytes);
 
-  it.skipIf(!torchOk)('torch.load reads an OrderedDict with every name, dtype, shape, stride and byte', () => {
+  it.skipIf(!torchOk)('torch.load reads an OrderedDict with every name, dtype, shape, stride and byte', async () => {
     const got = torchLoad(file);
     expect(got.type).toBe('collections.OrderedDict');
     expect(got.bad_crc).toBeNull();
@@ -140,7 +140,7 @@ describe('writeTorchStateDict', () => {
     expect(got.distinct_storages).toBe(got.nonempty);
   });
 
-  it('our reader reads every tensor back byte for byte', () => {
+  it('our reader reads every tensor back byte for byte', async () => {
     const sd = readStateDict(memorySourceFiles(bytes, 'cases.pth'));
     expect([...sd.tensors.keys()]).toEqual(CASES.map(([n]) => n));
     for (const [name, t] of CASES) {
@@ -154,7 +154,7 @@ describe('writeTorchStateDict', () => {
     expect(sd.archive.prefix).toBe('cases/');
   });
 
-  it('lays the zip out as torch.save does: stored entries, data 64-byte aligned', () => {
+  it('lays the zip out as torch.save does: stored entries, data 64-byte aligned', async () => {
     const src = memorySourceFiles(bytes, 'cases.pth');
     const zip = ZipArchive.open(src);
     const names = zip.names();
@@ -171,7 +171,7 @@ describe('writeTorchStateDict', () => {
     expect(Buffer.from(writeTorchStateDict(CASES, { file: join(tmp, 'cases.pth') })).equals(Buffer.from(bytes))).toBe(true);
   });
 
-  it('names the top folder after the output file, as torch.save does', () => {
+  it('names the top folder after the output file, as torch.save does', async () => {
     expect(torchArchiveName('/a/b/model.pth')).toBe('model');
     expect(torchArchiveName('my model.v2.pt')).toBe('my_model_v2');
     expect(torchArchiveName('.pth')).toBe('archive');
@@ -180,7 +180,7 @@ describe('writeTorchStateDict', () => {
     expect(contiguousStrides([])).toEqual([]);
   });
 
-  it.skipIf(!torchOk)('writes zip64 records when there are more than 65,534 entries, and torch and our reader read them', () => {
+  it.skipIf(!torchOk)('writes zip64 records when there are more than 65,534 entries, and torch and our reader read them', async () => {
     const many: [string, Tensor][] = Array.from({ length: 65600 }, (_, i) => [`t${i}`, Tensor.fromBytes('int32', [], new Uint8Array(new Int32Array([i * 3 - 7]).buffer))]);
     const f = join(tmp, 'many.pth');
     writeFileSync(f, writeTorchStateDict(many, { file: f }));
@@ -207,7 +207,7 @@ print(json.dumps({'entries': entries, 'keys': len(sd), 'first': list(sd)[:2], 'v
     throw new Error('expected a refusal');
   };
 
-  it('refuses string, complex and uint16 tensors, duplicate names and an empty state_dict, clearly', () => {
+  it('refuses string, complex and uint16 tensors, duplicate names and an empty state_dict, clearly', async () => {
     const s = refusal([['ok', tensor('float32', [1], 1)], ['labels', Tensor.fromStrings([2], ['a', 'b'])]]);
     expect(s.kind).toBe('unsupported');
     expect(s.where).toBe('labels');
@@ -235,9 +235,9 @@ describe.skipIf(!torchOk)('through the API and the CLI', () => {
 
   // compared with the arrays torch exported when it wrote each fixture (this torch does not byte-swap big-endian files)
   const own = ['dtypes', 'proto_keys', 'views', 'tied', 'parameters', 'legacy', 'bigendian', 'checkpoint'].filter((n) => existsSync(join(OWN, `${n}.pth`)));
-  it.each(own)('fixtures/torch/%s.pth -> --to torch: torch loads the tensors torch saved (contiguous)', (name) => {
+  it.each(own)('fixtures/torch/%s.pth -> --to torch: torch loads the tensors torch saved (contiguous)', async (name) => {
     const out = join(tmp, 'own', `${name}.pth`);
-    const r = mconv(['convert', join(OWN, `${name}.pth`), '--to', 'torch', '-o', out]);
+    const r = (await mconv(['convert', join(OWN, `${name}.pth`), '--to', 'torch', '-o', out]));
     expect(r.code, r.stderr).toBe(0);
     const got = torchLoad(out);
     const want = expectedTensors(OWN, name);
@@ -248,13 +248,13 @@ describe.skipIf(!torchOk)('through the API and the CLI', () => {
 
   const shared = existsSync(SHARED_TORCH) ? readdirSync(SHARED_TORCH).filter((d) => existsSync(join(SHARED_TORCH, d, 'state_dict.pth'))) : [];
   if (!shared.length) console.log(`skipping the shared round trips: ${SHARED_TORCH} is absent`);
-  it.each(shared)('shared %s: state_dict.pth -> --to safetensors -> --to torch; torch.load gives the same tensors', (name) => {
+  it.each(shared)('shared %s: state_dict.pth -> --to safetensors -> --to torch; torch.load gives the same tensors', async (name) => {
     const src = join(SHARED_TORCH, name, 'state_dict.pth');
     const st = join(tmp, 'shared', `${name}.safetensors`);
     const back = join(tmp, 'shared', `${name}.pth`);
-    let r = mconv(['convert', src, '--to', 'safetensors', '-o', st]);
+    let r = (await mconv(['convert', src, '--to', 'safetensors', '-o', st]));
     expect(r.code, r.stderr).toBe(0);
-    r = mconv(['convert', st, '--to', 'torch', '-o', back]);
+    r = (await mconv(['convert', st, '--to', 'torch', '-o', back]));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/wrote .*\.pth/);
     const got = torchLoad(back);
