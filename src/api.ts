@@ -39,7 +39,7 @@ export function requireGraph(model: Model, what: string): void {
     file: model.source.path,
     format: model.source.format,
     message: why ? `cannot ${what}: no graph could be built (${why})` : `cannot ${what}: the file holds weights only, no computation graph`,
-    hint: m['torch.note'] ?? 'give the architecture (--arch FILE or --config FILE), or convert to safetensors to move the weights alone',
+    hint: m['torch.note'] ?? m['keras.note'] ?? 'give the architecture (--arch FILE or --config FILE), or convert to safetensors to move the weights alone',
   });
 }
 

@@ -15,3 +15,5 @@ export { FORMATS, loadModel, saveModel } from './formats/registry.js';
 export type { FormatHandler, ReadOptions, WriteOptions } from './formats/types.js';
 export { readNpy, writeNpy, readNpz, writeNpz } from './formats/npy/npy.js';
 export { MconvError, EXIT_CODES } from './errors.js';
+export { registerKerasLayer, registeredKerasLayers } from './formats/keras/layer-api.js';
+export type { LayerContext, LayerConverter, KerasLayerConfig } from './formats/keras/layer-api.js';

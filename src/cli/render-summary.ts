@@ -38,8 +38,8 @@ export function renderSummary(s: ModelSummary, opts: RenderOptions = {}): string
   if (meta.length) out.push('Metadata:', ...meta.map(([k, v]) => `  ${k}: ${v}`));
   if (s.layers) out.push(renderLayers(s, maxRows, width));
   if (!s.layers || opts.nodes) out.push(renderNodes(s, maxRows, width));
-  if (s.sourceParameters !== null && s.sourceBuffers) {
-    out.push(`Total params: ${groupDigits(s.sourceParameters)}; buffers: ${groupDigits(s.sourceBuffers)} elements; weights: ${humanBytes(s.weightBytes)}`);
+  if (s.sourceParameters !== null && (s.sourceBuffers || s.trainableParameters !== null)) {
+    out.push(`Total params: ${groupDigits(s.sourceParameters)}${s.sourceBuffers ? `; buffers: ${groupDigits(s.sourceBuffers)} elements` : ''}; weights: ${humanBytes(s.weightBytes)}`);
   } else {
     out.push(`Total params: ${groupDigits(s.parameters)} (${humanBytes(s.weightBytes)})`);
   }

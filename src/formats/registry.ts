@@ -12,12 +12,16 @@ import { writeFilesAtomic } from '../io/atomic.js';
 import { onnxHandler } from './onnx/index.js';
 import { torchHandler } from './torch/index.js';
 import { safetensorsHandler } from './safetensors/index.js';
+import { kerasHandler } from './keras/index.js';
+import { tfjsLayersHandler } from './tfjs/layers-model.js';
 
 /** Every format handler, in detection order. */
 export const FORMATS: FormatHandler[] = [
   onnxHandler,
   torchHandler,
   safetensorsHandler,
+  kerasHandler,
+  tfjsLayersHandler,
 ];
 
 /** How many bytes of the head `sniff` gets. */
