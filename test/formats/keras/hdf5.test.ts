@@ -11,18 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MconvError } from '../../../src/errors.js';
 import { Hdf5File, hdf5SignatureOffset, looksLikeHdf5 } from '../../../src/io/hdf5.js';
+import { hasPython } from '../../helpers/cli.js';
 
 const PY = '/usr/bin/python3';
 
-function hasH5py(): boolean {
-  if (!existsSync(PY)) return false;
-  try {
-    execFileSync(PY, ['-c', 'import h5py, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const hasH5py = (): boolean => hasPython('h5py', 'numpy');
 
 const WRITE = `
 import h5py, json, sys, numpy as np

@@ -2,18 +2,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { hasPython } from '../../helpers/cli.js';
 
 export const PYTHON = '/usr/bin/python3';
 
-function probe(): boolean {
-  if (!existsSync(PYTHON)) return false;
-  try {
-    execFileSync(PYTHON, ['-c', 'import onnx, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const probe = (): boolean => hasPython('onnx', 'numpy');
 
 /** True when /usr/bin/python3 with onnx and numpy is available. */
 export const HAVE_PYTHON_ONNX = probe();

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpz } from '../../../src/formats/npy/npy.js';
 import type { Tensor } from '../../../src/ir/tensor.js';
+import { hasPython } from '../../helpers/cli.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const OWN = join(ROOT, 'fixtures', 'torch');
@@ -12,15 +13,7 @@ export const HOSTILE = join(OWN, 'hostile');
 export const SHARED_TORCH = join(ROOT, '..', 'shared', 'fixtures', 'torch');
 export const PY = '/usr/bin/python3';
 
-export function hasTorch(): boolean {
-  if (!existsSync(PY)) return false;
-  try {
-    execFileSync(PY, ['-c', 'import torch, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const hasTorch = (): boolean => hasPython('torch', 'numpy');
 
 export interface TorchTensorInfo {
   name: string;

@@ -11,19 +11,12 @@ import { Tensor, type DType } from '../../../../src/ir/tensor.js';
 import { kerasLayerConverter, type KerasLayerConfig } from '../../../../src/formats/keras/layer-api.js';
 import { makeContext, runAndCompare, seeded, type CheckOptions, type CheckResult } from './harness.js';
 import { setMask } from '../../../../src/formats/keras/layers/mask.js';
+import { hasPython } from '../../../helpers/cli.js';
 
 export const PY = '/usr/bin/python3';
 const SCRIPT = join(import.meta.dirname, 'keras_ref.py');
 
-export function hasTorch(): boolean {
-  if (!existsSync(PY)) return false;
-  try {
-    execFileSync(PY, ['-c', 'import torch, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const hasTorch = (): boolean => hasPython('torch', 'numpy');
 
 export interface PyCase {
   class_name: string;

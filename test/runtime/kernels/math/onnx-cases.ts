@@ -13,19 +13,12 @@ import { Attr, Graph } from '../../../../src/ir/graph.js';
 import { DType, Tensor } from '../../../../src/ir/tensor.js';
 import type { KernelTable, RT } from '../../../../src/runtime/kernels/types.js';
 import { fromRTSync, toRT } from '../../../../src/runtime/tensor-bridge.js';
+import { hasPython } from '../../../helpers/cli.js';
 
 export const NODE_DIR = '/usr/share/libonnx-testdata/data/node';
 export const PYTHON = '/usr/bin/python3';
 
-function pythonHasOnnx(): boolean {
-  if (!existsSync(PYTHON)) return false;
-  try {
-    execFileSync(PYTHON, ['-c', 'import onnx, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const pythonHasOnnx = (): boolean => hasPython('onnx', 'numpy');
 
 export const HAVE_CASES = existsSync(NODE_DIR) && pythonHasOnnx();
 if (!HAVE_CASES) console.warn(`skipping ONNX backend case tests: need ${NODE_DIR} and ${PYTHON} with onnx+numpy`);
