@@ -10,6 +10,7 @@ import type { SessionOptions } from './runtime/session.js';
 import { randomInputs } from './runtime/random-inputs.js';
 import { CompareOptions, CompareReport, compareOutputs } from './runtime/compare.js';
 import { MconvError } from './errors.js';
+import { prepareModel } from './ir/passes/index.js';
 
 export type Feeds = Map<string, Tensor> | Record<string, Tensor>;
 
@@ -48,6 +49,7 @@ export function save(model: Model, outPath: string, options: SaveOptions = {}): 
   const lower = outPath.toLowerCase();
   const format = options.format ?? FORMATS.find((f) => f.extensions.some((e) => lower.endsWith(e)))?.id ?? lower.split('.').pop();
   if (!WEIGHTS_ONLY_FORMATS.has(format ?? '')) requireGraph(model, `write it as ${format ?? 'this format'}`);
+  prepareModel(model);
   return saveModel(model, outPath, options);
 }
 
@@ -68,6 +70,7 @@ export interface RunOptions extends SessionOptions {
 /** Runs a model; without feeds, seeded random inputs are used. Returns inputs used and outputs. */
 export async function run(model: Model, feeds?: Feeds, options: RunOptions = {}): Promise<{ inputs: Map<string, Tensor>; outputs: Map<string, Tensor> }> {
   requireGraph(model, 'run it');
+  prepareModel(model);
   const inputs = feeds ? (feeds instanceof Map ? feeds : new Map(Object.entries(feeds))) : randomInputs(model.graph.inputs, options);
   // The runtime (and tfjs) loads only when something runs.
   const { Session } = await import('./runtime/session.js');

@@ -4,6 +4,7 @@ import { load } from '../api.js';
 import { usageError } from '../errors.js';
 import { writeNpy } from '../formats/npy/npy.js';
 import { inferShapes } from '../ir/infer.js';
+import { prepareModel } from '../ir/passes/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { modelCosts } from '../inspect/costs.js';
 import { summarizeModel } from '../inspect/summary.js';
@@ -44,6 +45,9 @@ export function inspectCommand(y: Argv) {
       if (args.batch !== undefined && (!Number.isInteger(args.batch) || args.batch < 1)) throw usageError(`--batch must be a positive integer, got ${args.batch}`);
       const dims = parseDims(args.dim);
       const model = await load(args.model, readOptionsFrom(args));
+      // Node-level views show the graph as it will be converted (layout Transposes cancelled);
+      // the default summary reads no weights.
+      if (args.nodes || args.costs) prepareModel(model);
       try {
         inferShapes(model.graph);
       } catch {

@@ -397,6 +397,11 @@ export class Model {
   /** Free-form metadata (metadata_props, keras_version, training_config, ...). */
   metadata: Record<string, string> = {};
   docString?: string;
+  /**
+   * True when the reader left work for the optimisation passes (layout Transposes to cancel);
+   * `prepareModel` (ir/passes) runs them once before the graph is run or written.
+   */
+  pendingPasses = false;
 
   constructor(graph: Graph, source: ModelSource) {
     this.graph = graph;

@@ -14,7 +14,6 @@ import type { Shape } from '../../ir/tensor.js';
 import { optimize } from '../../ir/passes/index.js';
 import { inferShapes } from '../../ir/infer.js';
 import { renameValue } from '../../ir/edit.js';
-import { foldTransposeIntoFlattenMatMul } from './fold-flatten.js';
 import { kerasLayerConverter, type LayerContext } from './layer-api.js';
 import type { KerasLayer, KerasModel } from './config.js';
 import type { LayerWeights } from './weights.js';
@@ -30,7 +29,11 @@ export interface LayerReport {
 
 export interface AssembleOptions {
   kerasVersion?: string;
-  /** Run the optimisation passes (transpose cancelling, folding) on a complete graph (default true). */
+  /**
+   * Run the optimisation passes (transpose cancelling, folding) on a complete graph now (default
+   * false: the reader marks the Model `pendingPasses` and `prepareModel` runs them before a run or
+   * a write, so inspecting a file reads no weights).
+   */
   optimize?: boolean;
 }
 
@@ -243,10 +246,7 @@ export function assembleKerasGraph(model: KerasModel, weights: Map<KerasLayer, L
       seen.add(v);
       return v;
     });
-    if (opts.optimize !== false) {
-      optimize(graph);
-      if (foldTransposeIntoFlattenMatMul(graph)) optimize(graph);
-    }
+    if (opts.optimize === true) optimize(graph);
     nameOutputs(graph, model);
   } else {
     // The graph will not run; still list every weight of the file, so inspect counts them all.

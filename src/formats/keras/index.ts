@@ -142,6 +142,7 @@ export function buildKerasModel(input: BuildInput): Model {
   model.metadata['keras.model_class'] = kmodel.className;
   model.metadata['keras.weights_matched'] = assignment.matched;
   const problems = [...assignment.problems, ...(result.problems.length ? [describeProblems(result.problems)] : [])];
+  if (!problems.length) model.pendingPasses = true;
   if (problems.length) {
     model.graph.outputs = [];
     model.metadata['keras.graph_error'] = problems.join('; ');

@@ -2,16 +2,18 @@
  * Graph optimisation passes and the pipeline that runs them to a fixed point.
  * Every pass changes the graph in place and returns it.
  */
-import { Graph, subgraphsOf } from '../graph.js';
+import { Graph, Model, subgraphsOf } from '../graph.js';
 import { constantFolding } from './constant-folding.js';
 import { deadCodeElimination } from './dead-code.js';
 import { removeIdentities } from './identity.js';
 import { transposeOptimizer } from './transpose.js';
+import { foldTransposeIntoFlattenMatMul } from './fold-flatten.js';
 
 export { constantFolding, FOLDABLE_OPS, type ConstantFoldingOptions } from './constant-folding.js';
 export { deadCodeElimination } from './dead-code.js';
 export { removeIdentities } from './identity.js';
 export { transposeOptimizer, type TransposeOptions } from './transpose.js';
+export { foldTransposeIntoFlattenMatMul } from './fold-flatten.js';
 
 export type Pass = (graph: Graph) => Graph;
 
@@ -21,10 +23,11 @@ export const PASSES: Record<string, Pass> = {
   'constant-folding': (g) => constantFolding(g),
   'transpose': (g) => transposeOptimizer(g),
   'dead-code': deadCodeElimination,
+  'fold-flatten-transpose': (g) => { foldTransposeIntoFlattenMatMul(g); return g; },
 };
 
 /** The default pipeline, in order. */
-export const DEFAULT_PASSES = ['identity', 'constant-folding', 'transpose', 'dead-code'];
+export const DEFAULT_PASSES = ['identity', 'constant-folding', 'transpose', 'fold-flatten-transpose', 'dead-code'];
 
 export interface OptimizeOptions {
   /** Pass names (from PASSES) or pass functions; default DEFAULT_PASSES. */
@@ -92,4 +95,16 @@ export function optimizeWithReport(graph: Graph, opts: OptimizeOptions = {}): Op
     prev = now;
   }
   return { rounds, nodesBefore, nodesAfter: countNodes(graph), initializersBefore, initializersAfter: graph.initializers.size };
+}
+
+/**
+ * Runs the default pipeline once on a model whose reader left work for it (`model.pendingPasses`:
+ * layout Transposes around channels-first ops, from Keras and TF files). Readers do not run it
+ * themselves, so `inspect` reads no weights; `run`, `save` and `convert` call this first.
+ */
+export function prepareModel(model: Model): Model {
+  if (!model.pendingPasses) return model;
+  optimize(model.graph);
+  model.pendingPasses = false;
+  return model;
 }

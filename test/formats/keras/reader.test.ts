@@ -4,6 +4,7 @@
  * files): summary rows as model.summary() counts them, metadata, outputs, shared and nested layers,
  * Keras 3 `.keras` and `.weights.h5` + config, weights-only files, ONNX export.
  */
+import { Session } from '../../../src/runtime/session.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +63,23 @@ describe('Keras 2 full model: the MNIST CNN', () => {
     expect(m.producer).toEqual({ name: 'keras', version: '2.4.0' });
     expect(m.graph.inputs.map((v) => [v.name, v.dtype, v.shape])).toEqual([['conv2d_input', 'float32', ['batch', 28, 28, 1]]]);
     expect(m.graph.outputs.map((v) => v.name)).toEqual(['dense_1']);
+    // Reading (what inspect does) leaves the passes for later and reads no kernel (shape
+    // inference may look at small constants such as a bias).
+    expect(m.pendingPasses).toBe(true);
+    expect([...m.graph.initializers.values()].filter((v) => v.initializer!.isMaterialised && v.initializer!.size > 1024).map((v) => v.name)).toEqual([]);
+  });
+
+  it('computes the same before and after the passes prepareModel runs', async () => {
+    const raw = await loadModel(file);
+    const { inputs, outputs } = expectedOf('mnist_cnn', 1);
+    const session = await Session.create(raw, { backend: 'wasm' });
+    try {
+      const out = await session.run(new Map(raw.graph.inputs.map((v, i) => [v.name, inputs[i]!])));
+      expectClose(raw.graph.outputs.map((o) => out.get(o.name)!), outputs, 'mconv before passes');
+    } finally {
+      session.dispose();
+    }
+    expect(raw.graph.findNodesByOp('Transpose').length).toBeGreaterThan(1);
   });
 
   it("matches tfjs-layers' outputs, has no Transpose between layers, and exports to ONNX that onnxruntime runs the same", async () => {

@@ -2,6 +2,7 @@
  * Shared pieces of the Keras reader tests: running a loaded model, comparing with expected
  * tensors, and the ONNX round trip (saveModel -> onnx.checker full_check -> onnxruntime-node).
  */
+import { prepareModel } from '../../../src/ir/passes/index.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +42,9 @@ export function seededInputs(model: Model, seed = 11, lo = -1, hi = 1, dims: Rec
 }
 
 /** Runs a model on inputs (in graph input order) with the mconv runtime; outputs in graph output order. */
+/** Runs a model as `mconv run` does: the pending passes first (see prepareModel). */
 export async function runModel(model: Model, inputs: Tensor[], backend = 'wasm'): Promise<Tensor[]> {
+  prepareModel(model);
   const session = await Session.create(model, { backend });
   try {
     const feeds = new Map(model.graph.inputs.map((v, i) => [v.name, inputs[i]!]));
@@ -70,6 +73,7 @@ export async function onnxRoundTrip(model: Model, inputs: Tensor[]): Promise<Ten
   const dir = mkdtempSync(join(tmpdir(), 'mconv-keras-onnx-'));
   try {
     const path = join(dir, 'model.onnx');
+    prepareModel(model);
     await saveModel(model, path);
     if (pythonHas('onnx')) {
       let err = '';

@@ -1,12 +1,13 @@
 /**
- * A Keras CNN flattens channels-last feature maps: after the transpose-cancelling pass the graph
- * keeps one Transpose (NCHW -> NHWC) right before each Flatten that feeds a Dense layer. That
+ * A CNN read from a channels-last format (Keras, TF) flattens channels-last feature maps: after the
+ * transpose-cancelling pass the graph keeps one Transpose (NCHW -> NHWC) right before each Flatten
+ * that feeds a Dense layer. That
  * Transpose only reorders the rows the following MatMul reads, so it folds into the weight: the
  * Flatten reads the NCHW tensor and the MatMul a copy of the kernel with its rows permuted to match.
  * The result has no Transpose between layers.
  */
-import type { Graph, Node, Value } from '../../ir/graph.js';
-import { DTYPE_BYTES, Tensor, isStaticShape } from '../../ir/tensor.js';
+import { subgraphsOf, type Graph, type Node, type Value } from '../graph.js';
+import { DTYPE_BYTES, Tensor, isStaticShape } from '../tensor.js';
 
 /** For each row of the flattened `dims` (as they are before the transpose), the row it had after it. */
 function rowPermutation(dims: number[], perm: number[]): Int32Array {
@@ -53,6 +54,7 @@ function constantOf(graph: Graph, v: Value | null | undefined): Tensor | undefin
 
 /** Folds Transpose -> Flatten(axis 1) -> MatMul(constant) into Flatten -> MatMul(permuted constant). Returns how many. */
 export function foldTransposeIntoFlattenMatMul(graph: Graph): number {
+  for (const n of graph.nodes) for (const sg of subgraphsOf(n)) foldTransposeIntoFlattenMatMul(sg);
   let folded = 0;
   for (const flatten of graph.nodes.filter((n) => n.op === 'Flatten' && n.domain === '')) {
     if (flatten.attrInt('axis', 1) !== 1) continue;

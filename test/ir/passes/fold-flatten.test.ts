@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { Graph, Model, attr } from '../../../src/ir/graph.js';
 import { Tensor } from '../../../src/ir/tensor.js';
-import { foldTransposeIntoFlattenMatMul } from '../../../src/formats/keras/fold-flatten.js';
+import { foldTransposeIntoFlattenMatMul } from '../../../src/ir/passes/fold-flatten.js';
 import { inferShapes } from '../../../src/ir/infer.js';
 import { prng } from '../../../src/runtime/random-inputs.js';
-import { expectClose, onnxRoundTrip, runModel } from './util.js';
+import { expectClose, onnxRoundTrip, runModel } from '../../formats/keras/util.js';
 
 function seeded(shape: number[], seed: number): Tensor {
   const r = prng(seed);
