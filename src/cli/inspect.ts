@@ -12,6 +12,7 @@ import { findWeight, formatTensor, tensorStats, weightStats } from '../inspect/w
 import { printJson, type GlobalArgs, withReadOptions, readOptionsFrom, type ReadArgs, parseDims } from './common.js';
 import { renderCosts, renderTensor, renderWeightStats } from './render-costs.js';
 import { renderSummary } from './render-summary.js';
+import { PICTURE_FORMATS, pictureRequest, writeModelPicture } from './render-picture.js';
 
 export interface InspectArgs extends GlobalArgs, ReadArgs {
   model: string;
@@ -23,6 +24,8 @@ export interface InspectArgs extends GlobalArgs, ReadArgs {
   weights?: boolean;
   tensor?: string;
   save?: string;
+  format?: string;
+  output?: string;
 }
 
 export function inspectCommand(y: Argv) {
@@ -39,19 +42,26 @@ export function inspectCommand(y: Argv) {
         .option('dim', { type: 'string', array: true, describe: 'with --costs: bind a symbolic dim, NAME=VALUE' })
         .option('weights', { type: 'boolean', default: false, describe: 'statistics of every weight (min, max, mean, std, zeros, NaN/Inf, histogram) and warnings' })
         .option('tensor', { type: 'string', describe: "print one weight's values (numpy-style, elided)" })
-        .option('save', { type: 'string', describe: 'with --tensor: also write it to FILE.npy' }),
+        .option('save', { type: 'string', describe: 'with --tensor: also write it to FILE.npy' })
+        .option('format', { type: 'string', choices: ['text', ...PICTURE_FORMATS], default: 'text', describe: 'text summary, or a picture of the graph: dot (Graphviz), svg, png (needs -o), html (one offline page: picture and tables); not with --json, which is a usage error' })
+        .option('output', { alias: 'o', type: 'string', describe: 'with --format: write to FILE instead of stdout (the format may come from its extension)' }),
     async (args) => {
       if (args.save !== undefined && args.tensor === undefined) throw usageError('--save needs --tensor NAME', 'e.g. mconv inspect model.onnx --tensor fc.weight --save fc.npy');
       if (args.batch !== undefined && (!Number.isInteger(args.batch) || args.batch < 1)) throw usageError(`--batch must be a positive integer, got ${args.batch}`);
       const dims = parseDims(args.dim);
+      const picture = pictureRequest(args);
       const model = await load(args.model, readOptionsFrom(args));
       // Node-level views show the graph as it will be converted (layout Transposes cancelled);
       // the default summary reads no weights.
-      if (args.nodes || args.costs) prepareModel(model);
+      if (args.nodes || args.costs || picture) prepareModel(model);
       try {
         inferShapes(model.graph);
       } catch {
         // Shapes stay as the file recorded them when inference cannot complete.
+      }
+      if (picture) {
+        await writeModelPicture(model, picture, { output: args.output, costs: { batch: args.batch, dims } });
+        return;
       }
       const summary = summarizeModel(model);
       const costs = args.costs ? modelCosts(model, { batch: args.batch, dims }) : undefined;

@@ -29,6 +29,12 @@ export interface ReadOptions {
    * sizes and symbolic names, e.g. `{ x: ['batch', 1, 28, 28] }`.
    */
   inputShapes?: Record<string, (number | string)[]>;
+  /** TensorFlow graphs: the graph inputs (cut points) as `node:port` names, e.g. `['X:0']`. */
+  inputs?: string[];
+  /** TensorFlow graphs: the graph outputs as `node:port` names. */
+  outputs?: string[];
+  /** TensorFlow SavedModels: the signature to read (default `serving_default`, else the only one). */
+  signature?: string;
 }
 
 export interface WriteOptions {

@@ -6,7 +6,9 @@
  *   - a Transpose is pushed below elementwise unary ops, broadcasting ops whose other operands
  *     are constants (transposed to match), all-ones broadcasts, or Transposes with the same perm,
  *     and below Concat, Softmax-like ops, reductions, Squeeze, Pad and Slice (axes remapped);
- *   - duplicate Transposes of one value merge; Transposes of constants fold; identity perms go.
+ *   - duplicate Transposes of one value merge; Transposes of constants fold; identity perms go;
+ *   - a Transpose that follows a chain of such ops starting at a graph input (a Rescaling or a
+ *     ZeroPadding before the first convolution) is pulled up to the input instead, where it stays.
  * A Transpose is pushed only when every reader of its output can take it, so the count of
  * Transposes never grows. A Keras NHWC CNN ends with one Transpose per input and output.
  */
@@ -179,6 +181,12 @@ function rewrite(graph: Graph, t: Node): boolean {
     if (own && x.consumers.size === 0 && !isGraphOutput(graph, x) && !graph.inputs.includes(x)) graph.removeInitializer(x);
     return true;
   }
+  // Unless it meets its inverse further down: at a graph input it stays, and after a chain of
+  // layout-free ops from a graph input it moves up to that input.
+  if (!cancelsBelow(graph, t, perm)) {
+    if (graph.inputs.includes(x)) return false;
+    if (x.producer && x.producer.graph === graph && leadsToInput(graph, x.producer, perm.length)) return pullUp(graph, t, perm);
+  }
   // Push below the readers.
   if (isGraphOutput(graph, y)) return false;
   const readers = [...y.consumers];
@@ -204,6 +212,127 @@ function rewrite(graph: Graph, t: Node): boolean {
   }
   removeIfUnused(graph, t);
   return true;
+}
+
+/**
+ * Whether `r` (and the ops before it) are layout-free ops on their data input, each output read
+ * only by the next, back to a graph input: then a Transpose after `r` can move up to that input.
+ */
+function leadsToInput(graph: Graph, r: Node, rank: number): boolean {
+  let n: Node = r;
+  for (let i = 0; i < 64; i++) {
+    if (!pullable(graph, n, rank)) return false;
+    const x = n.inputs[0]!;
+    if (graph.inputs.includes(x)) return true;
+    const p = x.producer;
+    if (!p || p.graph !== graph || x.consumers.size !== 1 || isGraphOutput(graph, x)) return false;
+    n = p;
+  }
+  return false;
+}
+
+/** Whether pushing `t` down through layout-free ops (one reader each) reaches a Transpose that undoes it. */
+function cancelsBelow(graph: Graph, t: Node, perm: number[]): boolean {
+  let v = t.outputs[0]!;
+  for (let i = 0; i < 64; i++) {
+    if (isGraphOutput(graph, v) || v.consumers.size !== 1) return false;
+    const r = [...v.consumers][0]!;
+    if (r.graph !== graph) return false;
+    if (isTranspose(r)) {
+      // A run of Transposes acts as their composition; one that composes to nothing is skipped.
+      let acc = permOf(r);
+      let last = r;
+      while (acc && last.outputs[0]!.consumers.size === 1 && !isGraphOutput(graph, last.outputs[0]!)) {
+        const next = [...last.outputs[0]!.consumers][0]!;
+        const q = next.graph === graph && isTranspose(next) ? permOf(next) : undefined;
+        if (!q || q.length !== acc.length) break;
+        const a: number[] = acc;
+        acc = q.map((k) => a[k]!);
+        last = next;
+      }
+      if (!acc || acc.length !== perm.length) return false;
+      if (isIdentity(acc)) {
+        v = last.outputs[0]!;
+        continue;
+      }
+      return isIdentity(acc.map((p) => perm[p]!));
+    }
+    if (r.inputs[0] !== v || !pullable(graph, r, perm.length)) return false;
+    v = r.outputs[0]!;
+  }
+  return false;
+}
+
+/** Ops that `planPush` always moves a Transpose below (checked without building the plan). */
+function pullable(graph: Graph, n: Node, rank: number): boolean {
+  if (n.domain !== '' || n.outputs.length !== 1 || !n.inputs[0]) return false;
+  const x = n.inputs[0];
+  const others = n.inputs.slice(1);
+  if (others.some((v) => v === x)) return false;
+  const constant = (v: Value | null | undefined) => !v || !v.name || !!constantOf(graph, v);
+  if (UNARY.has(n.op)) return others.length === 0;
+  if (BROADCAST.has(n.op) && n.op !== 'QuantizeLinear' && n.op !== 'DequantizeLinear' && n.op !== 'Where') {
+    return others.every((v) => !v || !v.name || allOnes(shapeOf(v)) || (!!constantOf(graph, v) && constantOf(graph, v)!.rank <= rank && constantOf(graph, v)!.size <= 1 << 20));
+  }
+  if (n.op === 'Pad') return others.every(constant) && !(n.inputs[3] && n.inputs[3].name) && !!n.inputs[1] && constantOf(graph, n.inputs[1])?.size === 2 * rank;
+  if (n.op === 'Slice') return others.every(constant);
+  if (n.op === 'Resize') return resizePlan(graph, n, Array.from({ length: rank }, (_, i) => i)) !== undefined;
+  return false;
+}
+
+/** Moves Transpose `t` (after a chain `leadsToInput` accepted) one op up; the next rounds carry it on. */
+function pullUp(graph: Graph, t: Node, perm: number[]): boolean {
+  const y = t.inputs[0]!;
+  const r = y.producer!;
+  const xin = r.inputs[0]!;
+  const inv = invert(perm);
+  // xin -> T(perm) -> T(inv) -> r computes what r computed; pushing T(inv) below r makes it meet t.
+  const u = graph.addNode('Transpose', [xin], 1, { perm: attr.ints(perm) }, `${t.name}_up`);
+  const uo = u.outputs[0]!;
+  uo.dtype = xin.dtype;
+  if (xin.shape && xin.shape.length === perm.length) uo.shape = perm.map((p) => xin.shape![p]!);
+  const w = graph.addNode('Transpose', [uo], 1, { perm: attr.ints(inv) }, `${t.name}_back`);
+  const wo = w.outputs[0]!;
+  wo.dtype = xin.dtype;
+  wo.shape = xin.shape?.slice();
+  r.setInput(0, wo);
+  const plan = planPush(graph, r, inv);
+  if (!plan) {
+    r.setInput(0, xin);
+    graph.removeNode(w);
+    graph.removeNode(u);
+    return false;
+  }
+  apply(graph, r, plan, w);
+  removeIfUnused(graph, w);
+  return true;
+}
+
+/** Resize's scales or sizes remapped for a Transpose `perm` moved below it (roi must be absent). */
+function resizePlan(graph: Graph, r: Node, perm: number[]): Plan['inputs'] | undefined {
+  const n = perm.length;
+  const roi = r.inputs[1];
+  if (roi && roi.name) {
+    const c = constantOf(graph, roi);
+    if (!c || c.size !== 0) return undefined;
+  }
+  const inputs: PlannedInput[] = [undefined, undefined, undefined, undefined];
+  for (const [i, kind] of [[2, 'scales'], [3, 'sizes']] as const) {
+    const v = r.inputs[i];
+    if (!v || !v.name) continue;
+    const c = constantOf(graph, v);
+    if (!c) return undefined;
+    if (c.size === 0) continue;
+    if (c.size !== n) return undefined;
+    const vals = elements(c).map(Number);
+    // Axis j below the Transpose was axis inv[j] above it.
+    const inv = invert(perm);
+    const moved = inv.map((p) => vals[p]!);
+    inputs[i] = kind === 'scales'
+      ? () => addConst(graph, `${r.name}_scales`, Tensor.fromArray('float32', [n], moved))
+      : intsConst(graph, `${r.name}_sizes`, moved);
+  }
+  return inputs;
 }
 
 /** Whether (and how) a Transpose with `perm` reading into `r` can move below `r`. */
@@ -329,6 +458,14 @@ function planPush(graph: Graph, r: Node, perm: number[]): Plan | undefined {
       np[perm[i]! + n] = pads[i + n]!;
     }
     return { inputs: [x, intsConst(graph, `${r.name}_pads`, np)], outPerm: perm };
+  }
+  if (op === 'Resize') {
+    const x = dataOnly();
+    if (!x || r.attrInts('axes')) return undefined;
+    const rest = resizePlan(graph, r, perm);
+    if (!rest) return undefined;
+    rest[0] = x;
+    return { inputs: rest, outPerm: perm };
   }
   if (op === 'Slice') {
     const x = dataOnly();

@@ -2,6 +2,7 @@
  * Transpose cancelling: composition, pushing through layout-agnostic ops, and the Keras NHWC
  * CNN pattern. Every rewritten graph is run with onnxruntime against the original.
  */
+import { topologicalOrder } from '../../../src/ir/walk.js';
 import { describe, expect, it } from 'vitest';
 import { Graph, attr } from '../../../src/ir/graph.js';
 import { deadCodeElimination } from '../../../src/ir/passes/dead-code.js';
@@ -10,7 +11,7 @@ import { optimize } from '../../../src/ir/passes/index.js';
 import { validateGraph } from '../../../src/ir/validate.js';
 import { int64s, op, randomTensor } from '../build.js';
 import { countOps, maxAbsDiff, ort, runOrt } from './helpers.js';
-import type { Tensor } from '../../../src/ir/tensor.js';
+import { Tensor } from '../../../src/ir/tensor.js';
 
 const TO_NCHW = [0, 3, 1, 2];
 const TO_NHWC = [0, 2, 3, 1];
@@ -74,12 +75,14 @@ describe('transposeOptimizer', () => {
     g.outputs.push(g.value('y')!);
     transposeOptimizer(g);
     deadCodeElimination(g);
-    // t1/t2 cancel; t3/t4 compose into one Transpose, pushed below the elementwise Neg.
-    expect(g.nodes.map((n) => n.op)).toEqual(['Relu', 'Neg', 'Transpose']);
-    const t = g.nodes[2]!;
-    expect(t.outputs[0]!.name).toBe('y');
+    // t1/t2 cancel; t3/t4 compose into one Transpose, which (following elementwise ops from the
+    // input) moves up to the input.
+    const order = topologicalOrder(g);
+    expect(order.map((n) => n.op)).toEqual(['Transpose', 'Relu', 'Neg']);
+    const t = order[0]!;
+    expect(t.inputs[0] === g.value('x')).toBe(true);
     expect(t.attrInts('perm')).toEqual([1, 2, 0]);
-    expect(g.findNode('r')!.inputs[0] === g.value('x')).toBe(true);
+    expect(order[2]!.outputs[0]!.name).toBe('y');
   });
 
   it.skipIf(!ort)('composed perms compute the same (onnxruntime)', async () => {
@@ -101,7 +104,8 @@ describe('transposeOptimizer', () => {
     const g = transposeOptimizer(build());
     deadCodeElimination(g);
     expect(countOps(g, 'Transpose')).toBe(1);
-    expect(g.nodes[g.nodes.length - 1]!.op).toBe('Transpose');
+    // The one left reads the input (moved up through the elementwise ops, Softmax and ReduceSum remapped).
+    expect(topologicalOrder(g)[0]!.op).toBe('Transpose');
     await sameOutputs(build(), g, { x: randomTensor([2, 3, 4, 5], 3) });
   });
 
@@ -133,5 +137,36 @@ describe('transposeOptimizer', () => {
     g.outputs.push(g.value('bn')!, g.value('out')!);
     transposeOptimizer(g);
     expect(countOps(g, 'Transpose')).toBe(2);
+  });
+
+  it.skipIf(!ort)('moves a Transpose after a Rescaling-like Mul/Add and a Pad up to the input, and pushes one through Resize', async () => {
+    const build = () => {
+      const g = new Graph('g');
+      g.addInput('image', 'float32', [1, 6, 6, 3]);
+      g.addInitializer('scale', randomTensor([3], 5));
+      g.addInitializer('shift', randomTensor([1, 1, 1, 3], 6));
+      op(g, 'Mul', ['image', 'scale'], 'scaled');
+      op(g, 'Add', ['scaled', 'shift'], 'shifted');
+      g.addInitializer('pads', int64s([0, 1, 2, 0, 0, 1, 0, 0]));
+      op(g, 'Pad', ['shifted', 'pads'], 'padded', { mode: attr.string('constant') });
+      op(g, 'Transpose', ['padded'], 'cf', { perm: attr.ints(TO_NCHW) });
+      g.addInitializer('w', randomTensor([4, 3, 3, 3], 7));
+      op(g, 'Conv', ['cf', 'w'], 'conv', { kernel_shape: attr.ints([3, 3]) });
+      op(g, 'Transpose', ['conv'], 'cl', { perm: attr.ints(TO_NHWC) });
+      g.addInitializer('scales', Tensor.fromArray('float32', [4], [1, 2, 3, 1]));
+      op(g, 'Resize', ['cl', null, 'scales'], 'up', { mode: attr.string('nearest') });
+      op(g, 'Transpose', ['up'], 'cf2', { perm: attr.ints(TO_NCHW) });
+      op(g, 'Relu', ['cf2'], 'y');
+      g.outputs.push(g.value('y')!);
+      return g;
+    };
+    const g = optimize(build());
+    const ts = g.nodes.filter((n) => n.op === 'Transpose');
+    expect(ts.length).toBe(1);
+    expect(ts[0]!.inputs[0]!.name).toBe('image');
+    const resize = g.nodes.find((n) => n.op === 'Resize')!;
+    expect(Array.from(resize.inputs[2]!.initializer!.toArray() as number[])).toEqual([1, 1, 2, 3]);
+    expect(validateGraph(g).filter((i) => i.severity === 'error')).toEqual([]);
+    await sameOutputs(build(), g, { image: randomTensor([1, 6, 6, 3], 8) });
   });
 });

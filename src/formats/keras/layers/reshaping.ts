@@ -1,6 +1,8 @@
 /**
- * ZeroPadding1D/2D/3D (Pad), Cropping1D/2D/3D (Slice) and UpSampling1D/2D/3D (Resize on the
- * Keras layout directly: Resize scales any axis, so no Transposes are needed).
+ * ZeroPadding1D/2D/3D (Pad), Cropping1D/2D/3D (Slice) and UpSampling1D/2D/3D (Resize). On
+ * channels-last data they work in channels-first layout between Transposes, like the
+ * convolutions around them, so the transpose-cancelling pass removes every Transpose between
+ * such layers (a Pad or Resize on NHWC data would leave a Transpose on each side).
  */
 import { attr, type Value } from '../../../ir/graph.js';
 import type { LayerContext } from '../layer-api.js';
@@ -27,10 +29,18 @@ function pairs(b: LayerBuilder, key: string, n: number, dflt: number): [number, 
   throw b.fail(`config ${key} = ${JSON.stringify(v)} is not an int, ${n} ints or ${n} pairs`);
 }
 
-/** Axes of the spatial dims in Keras layout. */
-function spatialAxes(b: LayerBuilder, n: number): number[] {
-  const cf = n > 1 && b.dataFormat() === 'channels_first';
-  return Array.from({ length: n }, (_, i) => (cf ? i + 2 : i + 1));
+const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+
+/**
+ * Applies `body` to `x` in channels-first layout: directly for channels_first data, else between
+ * a Transpose to channels-first and one back. `body` gets the spatial axes (2 .. n+1).
+ */
+function inChannelsFirst(b: LayerBuilder, x: Value, n: number, body: (x: Value, axes: number[]) => Value): Value {
+  const r = n + 2;
+  const axes = range(2, r);
+  if (n > 1 && b.dataFormat() === 'channels_first') return body(x, axes);
+  const cf = b.transpose(x, [0, r - 1, ...range(1, r - 1)], 'to_channels_first');
+  return b.transpose(body(cf, axes), [0, ...axes, 1], 'to_channels_last');
 }
 
 function zeroPaddingN(n: number) {
@@ -38,15 +48,16 @@ function zeroPaddingN(n: number) {
     const b = new LayerBuilder(ctx);
     const x = single(b, inputs);
     const p = pairs(b, 'padding', n, 1);
-    const axes = spatialAxes(b, n);
     const r = n + 2;
-    const begin = new Array<number>(r).fill(0);
-    const end = new Array<number>(r).fill(0);
-    axes.forEach((a, i) => {
-      begin[a] = p[i]![0];
-      end[a] = p[i]![1];
-    });
-    return [b.op('Pad', [x, b.ints('pads', [...begin, ...end])], { mode: attr.string('constant') })];
+    return [inChannelsFirst(b, x, n, (y, axes) => {
+      const begin = new Array<number>(r).fill(0);
+      const end = new Array<number>(r).fill(0);
+      axes.forEach((a, i) => {
+        begin[a] = p[i]![0];
+        end[a] = p[i]![1];
+      });
+      return b.op('Pad', [y, b.ints('pads', [...begin, ...end])], { mode: attr.string('constant') });
+    })];
   };
 }
 
@@ -59,8 +70,8 @@ function croppingN(n: number) {
     const b = new LayerBuilder(ctx);
     const x = single(b, inputs);
     const c = pairs(b, 'cropping', n, n === 1 ? 1 : 0);
-    const axes = spatialAxes(b, n);
-    return [b.slice(x, c.map((p) => p[0]), c.map((p) => (p[1] === 0 ? INT_MAX : -p[1])), axes, undefined, 'Slice')];
+    return [inChannelsFirst(b, x, n, (y, axes) =>
+      b.slice(y, c.map((p) => p[0]), c.map((p) => (p[1] === 0 ? INT_MAX : -p[1])), axes, undefined, 'Slice'))];
   };
 }
 
@@ -78,24 +89,22 @@ function upSamplingN(n: number) {
     const b = new LayerBuilder(ctx);
     const x = single(b, inputs);
     const size = n === 1 ? [b.num('size', 2)] : b.tuple('size', n, 2);
-    const axes = spatialAxes(b, n);
     const r = n + 2;
-    const scales = new Array<number>(r).fill(1);
-    axes.forEach((a, i) => (scales[a] = size[i]!));
     const interp = n === 2 ? b.str('interpolation', 'nearest') : 'nearest';
-    const roi = null;
-    const sc = b.floats('scales', scales);
-    if (interp === 'nearest') {
-      return [b.op('Resize', [x, roi, sc], {
-        mode: attr.string('nearest'), coordinate_transformation_mode: attr.string('asymmetric'), nearest_mode: attr.string('floor'),
-      })];
-    }
-    if (interp === 'bilinear') {
-      return [b.op('Resize', [x, roi, sc], {
+    if (interp !== 'nearest' && interp !== 'bilinear') throw b.fail(`interpolation '${interp}' is not supported (nearest and bilinear are)`);
+    return [inChannelsFirst(b, x, n, (y, axes) => {
+      const scales = new Array<number>(r).fill(1);
+      axes.forEach((a, i) => (scales[a] = size[i]!));
+      const sc = b.floats('scales', scales);
+      if (interp === 'nearest') {
+        return b.op('Resize', [y, null, sc], {
+          mode: attr.string('nearest'), coordinate_transformation_mode: attr.string('asymmetric'), nearest_mode: attr.string('floor'),
+        });
+      }
+      return b.op('Resize', [y, null, sc], {
         mode: attr.string('linear'), coordinate_transformation_mode: attr.string(legacyBilinear(ctx.kerasVersion) ? 'asymmetric' : 'half_pixel'),
-      })];
-    }
-    throw b.fail(`interpolation '${interp}' is not supported (nearest and bilinear are)`);
+      });
+    })];
   };
 }
 
