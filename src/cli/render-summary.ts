@@ -45,7 +45,7 @@ export function renderSummary(s: ModelSummary, opts: RenderOptions = {}): string
   }
   if (s.trainableParameters !== null) out.push(`Trainable params: ${groupDigits(s.trainableParameters)}`);
   if (s.nonTrainableParameters !== null) out.push(`Non-trainable params: ${groupDigits(s.nonTrainableParameters)}`);
-  if (s.nodes.length) out.push(`Nodes: ${s.nodes.length}; ops: ${Object.entries(s.opCounts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} x${v}`).join(', ')}`);
+  if (s.nodes.length) out.push(`Nodes: ${s.nodes.length}${s.beforePasses ? ' (before optimisation)' : ''}; ops: ${Object.entries(s.opCounts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} x${v}`).join(', ')}`);
   return out.join('\n');
 }
 
@@ -56,7 +56,8 @@ function layerShape(shape: ValueInfo['shape'], keras: boolean): string {
 }
 
 function renderLayers(s: ModelSummary, maxRows: number, width: number): string {
-  const keras = s.format === 'keras';
+  // tfjs layers-models hold a Keras topology: show them as Keras does.
+  const keras = s.format === 'keras' || s.format === 'tfjs-layers';
   const rows: string[][] = [];
   const walk = (ls: SourceLayer[], depth: number) => {
     for (const l of ls) {

@@ -54,6 +54,8 @@ export interface ModelSummary {
   weightBytes: number;
   /** Ops and how many nodes use each (subgraphs included). */
   opCounts: Record<string, number>;
+  /** True when the nodes are as the reader built them, before the passes `convert`/`run` apply (layout Transposes not yet cancelled). */
+  beforePasses: boolean;
   /** The source framework's own rows (Keras layers, PyTorch modules), when it has them. */
   layers: SourceLayer[] | null;
   /** Trainable / non-trainable split when the source says (Keras). */
@@ -131,6 +133,7 @@ export function summarizeModel(model: Model): ModelSummary {
     parameters: weights.reduce((a, w) => a + w.elements, 0),
     weightBytes: weights.reduce((a, w) => a + w.bytes, 0),
     opCounts,
+    beforePasses: model.pendingPasses,
     layers: model.layers ?? null,
     sourceParameters: model.layers ? sumTop(model.layers, (l) => l.parameters) : null,
     sourceBuffers: model.layers ? sumTop(model.layers, (l) => l.buffers ?? 0) : null,
