@@ -58,6 +58,8 @@ interface Case {
   npy?: string;
   outputs?: number;
   range?: [number, number];
+  /** The architecture for a weights-only file (`--config`). */
+  config?: string;
 }
 
 const CASES: Case[] = [
@@ -66,12 +68,19 @@ const CASES: Case[] = [
   { title: 'Keras 3 functional .keras with LSTM, Bidirectional, nested Sequential', file: join(OWN, 'keras3_recurrent.keras'), npy: 'keras3_recurrent', outputs: 1 },
   { title: 'real Keras 3 Sequential (.keras)', file: join(REAL, 'keras3-mnist-convnet-h5-and-keras/mnist_model.keras'), range: [0, 1] },
   { title: 'real Keras 2 functional, two inputs (StackedGAN)', file: join(REAL, 'adlk-stackedgan-gen1-functional-h5/stackedgan_mnist-gen1.h5') },
+  { title: 'real Keras 3 Sequential CNN (legacy .h5)', file: join(REAL, 'keras3-mnist-convnet-h5-and-keras/mnist_model.h5'), range: [0, 1] },
+  { title: 'real Keras 2 functional LSTM/Bidirectional, five inputs (frugally-deep)', file: join(REAL, 'frugally-deep-lstm-h5/lstm.h5') },
+  { title: 'real Keras 2 Sequential dense MNIST (KotlinDL)', file: join(REAL, 'kotlindl-mnist-dense-h5-and-savedmodel/hdf5/mnist.h5'), range: [0, 1] },
+  { title: 'real LeNet weights + JSON config (KotlinDL)', file: join(REAL, 'kotlindl-lenet-weights-h5/mnist_weights_only.h5'), config: join(REAL, 'kotlindl-lenet-weights-h5/modelConfig.json'), range: [0, 1] },
+  { title: 'real Conv + BatchNormalization weights + JSON config (KotlinDL)', file: join(REAL, 'kotlindl-batchnorm-weights-h5/weights.h5'), config: join(REAL, 'kotlindl-batchnorm-weights-h5/modelConfig.json'), range: [0, 1] },
+  { title: 'real functional ResNet-like weights + JSON config (KotlinDL)', file: join(REAL, 'kotlindl-toyresnet-weights-h5/weights.h5'), config: join(REAL, 'kotlindl-toyresnet-weights-h5/modelConfig.json'), range: [0, 1] },
+  { title: 'real stacked LSTM weights + JSON config (KotlinDL)', file: join(REAL, 'kotlindl-lstm-weights-h5/weights.h5'), config: join(REAL, 'kotlindl-lstm-weights-h5/model.json') },
 ];
 
 describe('--to tfjs-layers', () => {
   for (const c of CASES) {
     it.skipIf(!existsSync(c.file))(`${c.title}: loads in tfjs-layers and in mconv with the same outputs`, async () => {
-      const m = await loadModel(c.file);
+      const m = await loadModel(c.file, c.config ? { config: c.config } : {});
       let inputs: Tensor[];
       let expected: Tensor[];
       if (c.npy) {
