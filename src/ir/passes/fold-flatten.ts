@@ -52,12 +52,32 @@ function constantOf(graph: Graph, v: Value | null | undefined): Tensor | undefin
   return v.initializer ?? graph.resolve(v.name)?.initializer;
 }
 
-/** Folds Transpose -> Flatten(axis 1) -> MatMul(constant) into Flatten -> MatMul(permuted constant). Returns how many. */
+/**
+ * Whether `n` flattens every axis but the first: Flatten(axis 1), or a Reshape to a constant
+ * `[batch, rows]` where batch is -1, 0 (copy) or the input's own first size and rows is the
+ * product of the other sizes (or -1 with a known batch), as TF graphs and tf.keras write it.
+ */
+function flattensToRows(graph: Graph, n: Node, src: Value): boolean {
+  if (n.domain !== '') return false;
+  if (n.op === 'Flatten') return n.attrInt('axis', 1) === 1;
+  if (n.op !== 'Reshape' || !src.shape) return false;
+  const target = constantOf(graph, n.input(1));
+  if (!target || target.rank !== 1 || target.size !== 2) return false;
+  const [a, b] = Array.from(target.toArray() as ArrayLike<number | bigint>, Number) as [number, number];
+  const rows = (src.shape.slice(1) as number[]).reduce((p, d) => p * d, 1);
+  const batch = src.shape[0];
+  const batchOk = a === -1 || (a === 0 && n.attrInt('allowzero', 0) === 0) || (typeof batch === 'number' && a === batch);
+  return batchOk && (b === rows || (b === -1 && a !== -1));
+}
+
+/**
+ * Folds Transpose -> Flatten(axis 1) (or the equivalent Reshape) -> MatMul(constant) into
+ * Flatten -> MatMul(permuted constant). Returns how many.
+ */
 export function foldTransposeIntoFlattenMatMul(graph: Graph): number {
   for (const n of graph.nodes) for (const sg of subgraphsOf(n)) foldTransposeIntoFlattenMatMul(sg);
   let folded = 0;
-  for (const flatten of graph.nodes.filter((n) => n.op === 'Flatten' && n.domain === '')) {
-    if (flatten.attrInt('axis', 1) !== 1) continue;
+  for (const flatten of graph.nodes.filter((n) => (n.op === 'Flatten' || n.op === 'Reshape') && n.domain === '')) {
     const x = flatten.input(0);
     const transpose = x?.producer;
     if (!x || !transpose || transpose.op !== 'Transpose' || transpose.domain !== '') continue;
@@ -65,6 +85,7 @@ export function foldTransposeIntoFlattenMatMul(graph: Graph): number {
     const src = transpose.input(0);
     const perm = transpose.attrInts('perm');
     if (!src || !perm || perm[0] !== 0 || !src.shape || !isStaticShape(src.shape.slice(1)) || src.shape.length !== perm.length) continue;
+    if (!flattensToRows(graph, flatten, src)) continue;
     const y = flatten.outputs[0]!;
     if (graph.outputs.includes(y)) continue;
     const readers: Node[] = [...y.consumers];

@@ -16,13 +16,15 @@ function seeded(shape: number[], seed: number): Tensor {
   return Tensor.fromArray('float32', shape, Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, () => r() * 2 - 1));
 }
 
-function graphFor(inShape: number[], perm: number[], units: number): Graph {
+function graphFor(inShape: number[], perm: number[], units: number, reshapeTo?: number[]): Graph {
   const g = new Graph('fold');
   const x = g.addInput('x', 'float32', ['batch', ...inShape.slice(1)]);
   const rows = inShape.slice(1).reduce((a, d) => a * d, 1);
   const t = g.addNode('Transpose', [x], 1, { perm: attr.ints(perm) }, 'to_channels_last').outputs[0]!;
   t.shape = ['batch', ...perm.slice(1).map((p) => inShape[p]!)];
-  const f = g.addNode('Flatten', [t], 1, { axis: attr.int(1) }, 'flatten').outputs[0]!;
+  const f = reshapeTo
+    ? g.addNode('Reshape', [t, g.addInitializer('target', Tensor.fromArray('int64', [2], reshapeTo))], 1, {}, 'flatten').outputs[0]!
+    : g.addNode('Flatten', [t], 1, { axis: attr.int(1) }, 'flatten').outputs[0]!;
   const w = g.addInitializer('dense/kernel:0', seeded([rows, units], 7));
   const y = g.addNode('MatMul', [f, w], ['y']).outputs[0]!;
   g.outputs = [y];
@@ -54,5 +56,25 @@ describe('foldTransposeIntoFlattenMatMul', () => {
     const w = g2.addInput('w', 'float32', [60, 3]);
     mm.setInput(1, w);
     expect(foldTransposeIntoFlattenMatMul(g2)).toBe(0);
+  });
+
+  for (const target of [[-1, 60], [0, 60]]) {
+    it(`folds the Reshape to ${JSON.stringify(target)} TF graphs flatten with, keeping the values`, async () => {
+      const x = seeded([2, 3, 4, 5], 4);
+      const before = new Model(graphFor([2, 3, 4, 5], [0, 2, 3, 1], 3, target), { format: 'tf' });
+      const expected = (await onnxRoundTrip(before, [x])) ?? (await runModel(before, [x]));
+      const after = new Model(graphFor([2, 3, 4, 5], [0, 2, 3, 1], 3, target), { format: 'tf' });
+      expect(foldTransposeIntoFlattenMatMul(after.graph)).toBe(1);
+      expect(after.graph.findNodesByOp('Transpose')).toEqual([]);
+      expectClose(await runModel(after, [x]), expected, 'folded', 1e-5, 1e-5);
+    });
+  }
+
+  it('leaves a Reshape that does not flatten to rows', () => {
+    // [2, -1]: the batch is symbolic, so a fixed 2 may not be it.
+    for (const target of [[-1, 20], [6, 10], [-1, -1], [2, -1]]) {
+      const g = graphFor([2, 3, 4, 5], [0, 2, 3, 1], 3, target);
+      expect(foldTransposeIntoFlattenMatMul(g)).toBe(0);
+    }
   });
 });
