@@ -101,7 +101,12 @@ export async function renderPicture(
   if (format === 'dot') return { bytes: text(dot.dot), notes: dot.notes, dot };
   const svg = await dotToSvg(dot.dot);
   if (format === 'svg') return { bytes: text(svg), notes: dot.notes, dot };
-  if (format === 'png') return { bytes: (await svgToPng(svg)).png, notes: dot.notes, dot };
+  if (format === 'png') {
+    const png = await svgToPng(svg);
+    const notes = dot.notes.slice();
+    if (png.zoom < 0.75) notes.push(`the picture is ${png.width}x${png.height} pixels (the SVG scaled to ${Math.round(png.zoom * 100)}% to stay within ${MAX_PNG_SIDE} pixels a side); --format svg or html keeps every label readable`);
+    return { bytes: png.png, notes, dot };
+  }
   if (!opts.page) throw new Error('renderPicture: html needs the page data');
   return { bytes: text(buildHtmlPage({ ...opts.page, svg, notes: dot.notes })), notes: dot.notes, dot };
 }

@@ -283,26 +283,23 @@ interface Group {
   parent?: Group;
   children: Map<string, Group>;
   direct: Placed[];
-  count: number;
   /** Set when this level is drawn as a cluster. */
   clusterId?: string;
 }
 
 function newGroup(key: string, segment: string, sep: '/' | '.', parent?: Group): Group {
-  return { key, segment, sep, parent, children: new Map(), direct: [], count: 0 };
+  return { key, segment, sep, parent, children: new Map(), direct: [] };
 }
 
 function buildTree(placed: Placed[]): Group {
   const root = newGroup('', '', '/');
   for (const p of placed) {
     let g = root;
-    g.count++;
     for (const seg of p.path) {
       const key = g.key ? `${g.key}/${seg}` : seg;
       let c = g.children.get(seg);
       if (!c) g.children.set(seg, (c = newGroup(key, seg, p.sep, g)));
       g = c;
-      g.count++;
     }
     g.direct.push(p);
   }
@@ -415,12 +412,25 @@ export function modelToDot(model: Model, opts: DotOptions = {}): DotResult {
     walk(root, 0);
   }
 
-  // Decide clusters: a level with at least two boxes inside; a level with one box names that box.
+  // The nodes drawn as boxes of their own (all but those in collapsed modules and past the cut).
+  const own = placed.filter((p) => !unitOf.has(p.node)).slice(0, truncateAt);
+  const ownSet = new Set(own.map((p) => p.node));
+  const boxesIn = (gr: Group): number => {
+    let n = gr.direct.filter((p) => ownSet.has(p.node)).length;
+    for (const c of gr.children.values()) n += collapsedBoxes.has(c) ? 1 : boxesIn(c);
+    return n;
+  };
+
+  // Decide clusters: a level with at least two boxes inside; a level with one box names that box;
+  // a level that only wraps one deeper level gives it its name (`features.1/conv`) instead of a frame.
   const clusterGroups: Group[] = [];
+  const merged = new Set<Group>();
   const assignClusters = (gr: Group) => {
     for (const c of gr.children.values()) {
       if (collapsedBoxes.has(c)) continue;
-      if (c.count >= 2) {
+      const only = c.children.size === 1 && !c.direct.some((p) => ownSet.has(p.node)) ? [...c.children.values()][0]! : undefined;
+      if (only && !collapsedBoxes.has(only) && boxesIn(only) >= 2) merged.add(c);
+      else if (boxesIn(c) >= 2) {
         c.clusterId = `cluster_${clusterGroups.length}`;
         clusterGroups.push(c);
       }
@@ -434,15 +444,8 @@ export function modelToDot(model: Model, opts: DotOptions = {}): DotResult {
   };
 
   // Node boxes.
-  let kept = 0;
-  let cut = 0;
-  for (const p of placed) {
-    if (unitOf.has(p.node)) continue;
-    if (kept >= truncateAt) {
-      cut++;
-      continue;
-    }
-    kept++;
+  const cut = placed.length - unitOf.size - own.length;
+  for (const p of own) {
     const n = p.node;
     const id = `n${nodeIds.size}`;
     nodeIds.set(n, id);
@@ -559,7 +562,9 @@ export function modelToDot(model: Model, opts: DotOptions = {}): DotResult {
   const clusters: DotCluster[] = clusterGroups.map((c) => {
     const cls = classes.get(c.key) ?? classes.get(c.segment);
     const parent = enclosingCluster(c.parent);
-    const name = c.sep === '.' ? c.key.replace(/\//g, '.') : c.segment;
+    let name = c.segment;
+    for (let x = c.parent; x && merged.has(x); x = x.parent) name = `${x.segment}/${name}`;
+    if (c.sep === '.') name = c.key.replace(/\//g, '.');
     return { id: c.clusterId!, path: c.key, label: `${name}${cls ? ` (${cls})` : ''}`, parent: parent?.clusterId, members: [] };
   });
   const clusterById = new Map(clusters.map((c) => [c.id, c]));

@@ -1,6 +1,5 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
@@ -8,7 +7,9 @@ import { load } from '../../src/api.js';
 import { inferShapes } from '../../src/ir/infer.js';
 import { prepareModel } from '../../src/ir/passes/index.js';
 import { mconv, ROOT } from '../helpers/cli.js';
-import { haveTorchvision, makeTorchvision, weightHandlers } from '../inspect/dot-helpers.js';
+import { haveTorchvision, makeTorchvision, removeScratch, scratch, weightHandlers } from '../inspect/dot-helpers.js';
+
+afterAll(removeScratch);
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -30,7 +31,7 @@ describe.skipIf(!haveChromium)('mconv inspect --format html in headless Chromium
   beforeAll(async () => {
     const puppeteer = (await import('puppeteer-core')).default;
     browser = await puppeteer.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
-    dir = mkdtempSync(join(tmpdir(), 'mconv-html-'));
+    dir = scratch('mconv-html-');
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,7 +1,6 @@
-import { describe, expect, it, beforeAll } from 'vitest';
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { load, save } from '../../src/api.js';
@@ -10,7 +9,9 @@ import { prepareModel } from '../../src/ir/passes/index.js';
 import { inferShapes } from '../../src/ir/infer.js';
 import { renderPicture } from '../../src/cli/render-picture.js';
 import { mconv, PY, ROOT, hasPython } from '../helpers/cli.js';
-import { dotEdges, graphEdges, haveTorchvision, makeTorchvision, parseDot, weightHandlers } from '../inspect/dot-helpers.js';
+import { removeScratch, scratch, dotEdges, graphEdges, haveTorchvision, makeTorchvision, parseDot, weightHandlers } from '../inspect/dot-helpers.js';
+
+afterAll(removeScratch);
 
 const MNIST = join(ROOT, 'fixtures', 'keras', 'mnist_cnn.h5');
 const havePython = hasPython('xml.etree.ElementTree');
@@ -105,7 +106,7 @@ describe('mconv inspect --format: options', () => {
   });
 
   it('png needs -o; unknown -o extensions and overwriting the input are refused', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mconv-pic-'));
+    const dir = scratch('mconv-pic-');
     const png = await mconv(['inspect', MNIST, '--format', 'png']);
     expect(png.code).toBe(2);
     expect(png.stderr).toMatch(/--format png needs -o FILE\.png/);
@@ -126,7 +127,7 @@ describe('MNIST CNN pictures (fixtures/keras/mnist_cnn.h5)', () => {
   let dir: string;
   let model: Model;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mconv-pic-'));
+    dir = scratch('mconv-pic-');
     model = await load(MNIST);
     prepareModel(model);
   });
@@ -227,7 +228,7 @@ describe.skipIf(!haveTorchvision)('resnet18 pictures (torchvision, exported by t
 
 describe('a graph too big to lay out whole', () => {
   it('says so on stderr and draws the first 3000 nodes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mconv-pic-big-'));
+    const dir = scratch('mconv-pic-big-');
     const g = new Graph('big');
     let x = g.addInput('x', 'float32', [1, 4]);
     for (let i = 0; i < 3100; i++) x = g.addNode(i % 2 ? 'Relu' : 'Neg', [x], 1, {}, `op_${i}`).outputs[0]!;

@@ -1,6 +1,6 @@
 /** Test helpers for the graph pictures: a small reader of the DOT we write, the graph's own edges, resnet18. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Model, Node, Value } from '../../src/ir/graph.js';
@@ -101,9 +101,22 @@ export function dotEdges(parsed: ParsedDot): Set<string> {
 
 export const haveTorchvision = hasPython('torch', 'torchvision', 'onnx');
 
+const scratchDirs: string[] = [];
+
+/** A new temporary folder, removed by `removeScratch` (call it from afterAll). */
+export function scratch(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+}
+
+export function removeScratch(): void {
+  for (const d of scratchDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 /** Exports torchvision models (random weights) with test/inspect/make_torchvision.py; returns the folder. */
 export function makeTorchvision(names: string[], prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = scratch(prefix);
   execFileSync(PY, [join(ROOT, 'test', 'inspect', 'make_torchvision.py'), dir, ...names], { encoding: 'utf8', timeout: 240_000, stdio: ['ignore', 'pipe', 'ignore'] });
   return dir;
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it, beforeAll } from 'vitest';
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { join } from 'node:path';
 import { Graph, Model, attr } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/ir/tensor.js';
@@ -7,7 +7,9 @@ import { load } from '../../src/api.js';
 import { prepareModel } from '../../src/ir/passes/index.js';
 import { inferShapes } from '../../src/ir/infer.js';
 import { ROOT } from '../helpers/cli.js';
-import { dotEdges, graphEdges, haveTorchvision, makeTorchvision, parseDot, weightHandlers } from './dot-helpers.js';
+import { dotEdges, graphEdges, haveTorchvision, makeTorchvision, parseDot, removeScratch, weightHandlers } from './dot-helpers.js';
+
+afterAll(removeScratch);
 
 function filled(shape: number[], v = 0.5): Tensor {
   return Tensor.fromArray('float32', shape, new Array(shape.reduce((a, b) => a * b, 1)).fill(v));
@@ -107,6 +109,22 @@ describe('control flow', () => {
   });
 });
 
+describe('clusters', () => {
+  it('a level that only wraps one deeper level names it instead of drawing a frame of its own', () => {
+    const g = new Graph('g');
+    let x = g.addInput('x', 'float32', [1, 4]);
+    for (const name of ['/m/wrap/x1/Relu', '/m/wrap/x1/Neg', '/m/wrap/x2/Relu', '/m/wrap/x2/Neg', '/tail/Relu']) x = g.addNode(name.split('/').pop()!, [x], 1, {}, name).outputs[0]!;
+    g.outputs = [x];
+    const r = modelToDot(new Model(g, { format: 'onnx' }));
+    const byId = new Map(r.clusters.map((c) => [c.id, c]));
+    expect(r.clusters.map((c) => [c.label, c.parent ? byId.get(c.parent)!.label : null, c.members.length])).toEqual([
+      ['m/wrap', null, 0],
+      ['x1', 'm/wrap', 2],
+      ['x2', 'm/wrap', 2],
+    ]);
+  });
+});
+
 describe('node paths', () => {
   const node = (name: string, meta: Record<string, unknown> = {}) => {
     const g = new Graph('g');
@@ -145,8 +163,22 @@ describe('graphs too big to lay out', () => {
     expect(p.nodes.get('m0')!.lines).toEqual(['block0', '5 nodes: Relu ×5']);
     // The chain of blocks stays a chain.
     expect(p.edges.length).toBe(41);
+    // Blocks stay inside their stage's cluster.
+    expect(r.clusters.map((c) => [c.label, c.members.length])).toEqual([['stage0', 10], ['stage1', 10], ['stage2', 10], ['stage3', 10]]);
     const r2 = modelToDot(m, { maxNodes: 10 });
     expect(r2.boxes).toBe(4); // one per stage
+    expect(r2.clusters).toEqual([]); // a lone box needs no frame
+  });
+
+  it('truncation leaves no frame for modules whose nodes were cut', () => {
+    const g = new Graph('g');
+    let x = g.addInput('x', 'float32', [1, 4]);
+    for (let i = 0; i < 40; i++) x = g.addNode('Relu', [x], 1, {}, i < 35 ? `Relu_${i}` : `/tail/relu${i}`).outputs[0]!;
+    g.outputs = [x];
+    const r = modelToDot(new Model(g, { format: 'onnx' }), { maxNodes: 20 });
+    expect(r.notes[0]).toMatch(/only the first 20/);
+    expect(r.clusters).toEqual([]);
+    expect(r.dot).not.toMatch(/subgraph/);
   });
 
   it('without module paths, draws the first nodes and a box for the rest', () => {
