@@ -46,6 +46,15 @@ export function paintHeadings(text: string, c: Colours, labels: RegExp): string 
   return text.replace(labels, (m) => c.heading(m));
 }
 
+/** Colours an isclose report (runtime/compare formatReport): FAIL lines red, PASS lines green. */
+export function paintReport(text: string, c: Colours): string {
+  if (!c.enabled) return text;
+  return text
+    .split('\n')
+    .map((l) => (/^\s+FAIL /.test(l) || /outputs? disagree$/.test(l) ? c.error(l) : /^\s+PASS /.test(l) ? c.ok(l) : l))
+    .join('\n');
+}
+
 /** Removes SGR colour codes (for width computations and tests). */
 export function stripColour(text: string): string {
   // eslint-disable-next-line no-control-regex

@@ -7,6 +7,7 @@ import type { Tensor } from '../ir/tensor.js';
 import type { Value } from '../ir/graph.js';
 import type { Argv } from 'yargs';
 import type { ReadOptions } from '../formats/types.js';
+import { coloursFor } from './colour.js';
 
 export interface GlobalArgs {
   json?: boolean;
@@ -22,7 +23,8 @@ export function reportError(e: unknown, args: GlobalArgs): number {
       JSON.stringify({ error: { kind: err?.kind ?? 'internal', message: err?.message ?? String((e as Error)?.message ?? e), file: err?.file, format: err?.format, where: err?.where, hint: err?.hint } }) + '\n',
     );
   }
-  process.stderr.write(`mconv: error: ${line}${!err && !args.debug ? ' (run with --debug for the stack)' : ''}\n`);
+  const c = args.json ? undefined : coloursFor(process.stderr);
+  process.stderr.write(`${c ? c.error('mconv: error:') : 'mconv: error:'} ${line}${!err && !args.debug ? ' (run with --debug for the stack)' : ''}\n`);
   if (args.debug && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
   return err ? err.exitCode : 4;
 }

@@ -8,6 +8,8 @@ import { FORMATS } from '../formats/registry.js';
 import { compareOutputs, formatReport, DEFAULT_ATOL, DEFAULT_RTOL } from '../runtime/compare.js';
 import { DEFAULT_BACKEND } from '../runtime/backend-names.js';
 import { loadOnnxRuntime, runWithOnnxRuntime } from '../runtime/onnxruntime.js';
+import { coloursFor, paintReport } from './colour.js';
+import { withProgress } from './progress.js';
 import { printJson, type GlobalArgs, withReadOptions, readOptionsFrom, type ReadArgs } from './common.js';
 
 export interface ConvertArgs extends GlobalArgs, ReadArgs {
@@ -50,31 +52,36 @@ export function convertCommand(y: Argv) {
       const handler = FORMATS.find((f) => f.id === args.to)!;
       const out = args.output ?? basename(args.model, extname(args.model)) + handler.extensions[0];
       if (samePath(args.model, out)) throw usageError(`the output ${out} is the input file`, 'choose another -o path; mconv never overwrites its input');
-      const model = await load(args.model, readOptionsFrom(args));
-      const written = await save(model, out, { format: args.to, opset: args.opset, externalData: args['external-data'] });
+      const { model, written, report, checker } = await withProgress(args, async (onProgress) => {
+        const model = await load(args.model, { ...readOptionsFrom(args), onProgress });
+        const written = await save(model, out, { format: args.to, opset: args.opset, externalData: args['external-data'], onProgress });
+        let report;
+        let checker: string | undefined;
+        if (args.verify) {
+          const source = await run(model, undefined, { backend: args.backend, onProgress });
+          let result: Map<string, import('../ir/tensor.js').Tensor>;
+          if (args.to === 'onnx' && (await loadOnnxRuntime())) {
+            checker = 'onnxruntime-node';
+            onProgress?.({ stage: 'run', detail: `${out} on onnxruntime-node` });
+            result = await runWithOnnxRuntime(out, source.inputs);
+          } else {
+            checker = `mconv runtime (${args.backend}) on the written file`;
+            result = (await run(await load(out, { onProgress }), source.inputs, { backend: args.backend, onProgress })).outputs;
+          }
+          onProgress?.({ stage: 'compare' });
+          report = compareOutputs(result, source.outputs, { atol: args.atol, rtol: args.rtol, byPosition: ![...source.outputs.keys()].every((k) => result.has(k)) });
+        }
+        return { model, written, report, checker };
+      });
       const weightsOnlyTarget = args.to === 'safetensors' || args.to === 'torch';
       const dropped = weightsOnlyTarget && model.graph.nodes.length > 0
         ? `${args.to} holds weights only: the ${model.graph.nodes.length}-node graph was not written (its ${model.graph.initializers.size} weights were)`
         : undefined;
       if (dropped && !args.json) process.stderr.write(`mconv: note: ${dropped}\n`);
-      let report;
-      let checker: string | undefined;
-      if (args.verify) {
-        const source = await run(model, undefined, { backend: args.backend });
-        let result: Map<string, import('../ir/tensor.js').Tensor>;
-        if (args.to === 'onnx' && (await loadOnnxRuntime())) {
-          checker = 'onnxruntime-node';
-          result = await runWithOnnxRuntime(out, source.inputs);
-        } else {
-          checker = `mconv runtime (${args.backend}) on the written file`;
-          result = (await run(await load(out), source.inputs, { backend: args.backend })).outputs;
-        }
-        report = compareOutputs(result, source.outputs, { atol: args.atol, rtol: args.rtol, byPosition: ![...source.outputs.keys()].every((k) => result.has(k)) });
-      }
       if (args.json) printJson({ input: args.model, format: model.source.format, to: args.to, written, note: dropped, verify: report ? { checker, ...report } : undefined });
       else {
         process.stdout.write(`wrote ${written.join(', ')}\n`);
-        if (report) process.stdout.write(`verify against ${checker}:\n${formatReport(report)}\n`);
+        if (report) process.stdout.write(`verify against ${checker}:\n${paintReport(formatReport(report), coloursFor(process.stdout))}\n`);
       }
       if (report && !report.ok) {
         throw new MconvError({ kind: 'mismatch', file: out, message: 'the converted model disagrees with the source (see the report above)' });

@@ -6,6 +6,7 @@ import { inspectCommand } from './inspect.js';
 import { convertCommand } from './convert.js';
 import { runCommand } from './run.js';
 import { verifyCommand } from './verify.js';
+import { diffCommand } from './diff.js';
 import { reportError } from './common.js';
 import { MconvError } from '../errors.js';
 
@@ -18,7 +19,7 @@ const cli = yargs(argv)
   .option('json', { type: 'boolean', default: false, global: true, describe: 'machine-readable output' })
   .option('debug', { type: 'boolean', default: false, global: true, describe: 'print stacks on errors' })
   .strict()
-  .demandCommand(1, 'give a command: inspect, convert, run or verify')
+  .demandCommand(1, 'give a command: inspect, convert, run, verify or diff')
   .recommendCommands()
   .help()
   .alias('h', 'help')
@@ -33,6 +34,7 @@ inspectCommand(cli);
 convertCommand(cli);
 runCommand(cli);
 verifyCommand(cli);
+diffCommand(cli);
 
 try {
   await cli.parseAsync();

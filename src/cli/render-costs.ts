@@ -4,6 +4,9 @@ import type { ModelCosts } from '../inspect/costs.js';
 import type { TensorStats, WeightStats } from '../inspect/weight-stats.js';
 import { groupDigits, humanBytes } from './common.js';
 import { shapeText } from './render-summary.js';
+import { coloursFor, paintHeadings, type Colours } from './colour.js';
+
+const COST_HEADINGS = /^(Costs[^:\n]*|Total MACs|Parameters|Activation memory|Not counted[^:\n]*|Not costed):/gm;
 
 function fixedTable(head: string[], widths: number[], aligns: ('left' | 'right')[]): Table.Table {
   return new Table({
@@ -24,7 +27,7 @@ export function humanCount(n: number): string {
   return String(n);
 }
 
-export function renderCosts(c: ModelCosts, opts: { all?: boolean; maxRows?: number; width?: number } = {}): string {
+export function renderCosts(c: ModelCosts, opts: { all?: boolean; maxRows?: number; width?: number; colour?: Colours } = {}): string {
   const out: string[] = [];
   const maxRows = opts.all ? Infinity : opts.maxRows ?? 100;
   const width = Math.max(70, opts.width ?? 100);
@@ -57,7 +60,7 @@ export function renderCosts(c: ModelCosts, opts: { all?: boolean; maxRows?: numb
   }
   const notes = c.nodes.filter((n) => n.note && n.macs !== null).map((n) => n.note!);
   if (notes.length) out.push(`Not costed: ${[...new Set(notes)].slice(0, 5).join('; ')}`);
-  return out.join('\n');
+  return paintHeadings(out.join('\n'), opts.colour ?? coloursFor(process.stdout), COST_HEADINGS);
 }
 
 function num(x: number | null): string {
@@ -67,7 +70,8 @@ function num(x: number | null): string {
   return a >= 1e5 || a < 1e-3 ? x.toExponential(3) : x.toPrecision(4).replace(/\.?0+$/, '');
 }
 
-export function renderWeightStats(w: WeightStats, opts: { all?: boolean; maxRows?: number; width?: number } = {}): string {
+export function renderWeightStats(w: WeightStats, opts: { all?: boolean; maxRows?: number; width?: number; colour?: Colours } = {}): string {
+  const paint = opts.colour ?? coloursFor(process.stdout);
   const out: string[] = [];
   const maxRows = opts.all ? Infinity : opts.maxRows ?? 100;
   const rows = w.tensors.slice(0, maxRows).map((s: TensorStats) => [
@@ -89,12 +93,12 @@ export function renderWeightStats(w: WeightStats, opts: { all?: boolean; maxRows
   widths[0] = Math.max(24, Math.min(widths[0]!, width - rest - heads.length - 1));
   const table = fixedTable(heads, widths, ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right']);
   for (const r of rows) table.push(r);
-  out.push('Weights:');
+  out.push(paint.heading('Weights:'));
   out.push(table.toString());
   if (w.tensors.length > maxRows) out.push(`... ${w.tensors.length - maxRows} more weights not shown (use --all)`);
   if (w.skipped.length) out.push(`Skipped: ${w.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`);
-  if (w.warnings.length) out.push('Warnings:', ...w.warnings.map((x) => `  ${x.kind}: ${x.message}`));
-  else out.push('Warnings: none');
+  if (w.warnings.length) out.push(paint.heading('Warnings:'), ...w.warnings.map((x) => paint.warn(`  ${x.kind}: ${x.message}`)));
+  else out.push(`${paint.heading('Warnings:')} none`);
   return out.join('\n');
 }
 

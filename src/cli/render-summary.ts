@@ -3,6 +3,10 @@ import Table from 'cli-table3';
 import type { ModelSummary, ValueInfo } from '../inspect/summary.js';
 import type { SourceLayer } from '../ir/graph.js';
 import { groupDigits, humanBytes } from './common.js';
+import { coloursFor, paintHeadings, type Colours } from './colour.js';
+
+/** The summary's heading labels (coloured on a terminal). */
+const SUMMARY_HEADINGS = /^(Model|Format|Producer|Opset|Inputs|Outputs|Metadata|Total params|Trainable params|Non-trainable params|Nodes):/gm;
 
 export function shapeText(shape: ValueInfo['shape']): string {
   if (!shape) return '?';
@@ -21,6 +25,8 @@ export interface RenderOptions {
   maxRows?: number;
   /** Terminal width to fit. */
   width?: number;
+  /** Colours for headings; default: decided by stdout (TTY, NO_COLOR, FORCE_COLOR). */
+  colour?: Colours;
 }
 
 export function renderSummary(s: ModelSummary, opts: RenderOptions = {}): string {
@@ -46,7 +52,7 @@ export function renderSummary(s: ModelSummary, opts: RenderOptions = {}): string
   if (s.trainableParameters !== null) out.push(`Trainable params: ${groupDigits(s.trainableParameters)}`);
   if (s.nonTrainableParameters !== null) out.push(`Non-trainable params: ${groupDigits(s.nonTrainableParameters)}`);
   if (s.nodes.length) out.push(`Nodes: ${s.nodes.length}${s.beforePasses ? ' (before optimisation)' : ''}; ops: ${Object.entries(s.opCounts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} x${v}`).join(', ')}`);
-  return out.join('\n');
+  return paintHeadings(out.join('\n'), opts.colour ?? coloursFor(process.stdout), SUMMARY_HEADINGS);
 }
 
 function layerShape(shape: ValueInfo['shape'], keras: boolean): string {

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { Tensor } from '../ir/tensor.js';
 import { fileSafeNames, parseDims, printJson, readInputArgs, type GlobalArgs, withReadOptions, readOptionsFrom, type ReadArgs } from './common.js';
 import { DEFAULT_BACKEND } from '../runtime/backend-names.js';
+import { withProgress } from './progress.js';
 
 export interface RunArgs extends GlobalArgs, ReadArgs {
   model: string;
@@ -39,9 +40,11 @@ export function runCommand(y: Argv) {
         .option('seed', { type: 'number', default: 0, describe: 'seed for random inputs' })
         .option('dim', { type: 'string', array: true, describe: 'bind a symbolic dimension for random inputs: NAME=VALUE' }),
     async (args) => {
-      const model = await load(args.model, readOptionsFrom(args));
-      const given = args.input?.length ? readInputArgs(args.input, model.graph.inputs) : undefined;
-      const { inputs, outputs } = await run(model, given, { backend: args.backend, seed: args.seed, dims: parseDims(args.dim) });
+      const { given, inputs, outputs } = await withProgress(args, async (onProgress) => {
+        const model = await load(args.model, { ...readOptionsFrom(args), onProgress });
+        const given = args.input?.length ? readInputArgs(args.input, model.graph.inputs) : undefined;
+        return { given, ...(await run(model, given, { backend: args.backend, seed: args.seed, dims: parseDims(args.dim), onProgress })) };
+      });
       const written: Record<string, string> = {};
       const savedInputs: Record<string, string> = {};
       if (args['output-dir']) {

@@ -3,6 +3,8 @@ import type { Argv } from 'yargs';
 import { load, verify } from '../api.js';
 import { formatReport, DEFAULT_ATOL, DEFAULT_RTOL } from '../runtime/compare.js';
 import { DEFAULT_BACKEND } from '../runtime/backend-names.js';
+import { coloursFor, paintReport } from './colour.js';
+import { withProgress } from './progress.js';
 import { parseDims, printJson, readInputArgs, type GlobalArgs, withReadOptions, readOptionsFrom, type ReadArgs } from './common.js';
 
 export interface VerifyArgs extends GlobalArgs, ReadArgs {
@@ -31,12 +33,14 @@ export function verifyCommand(y: Argv) {
         .option('seed', { type: 'number', default: 0 })
         .option('dim', { type: 'string', array: true, describe: 'bind a symbolic dimension: NAME=VALUE' }),
     async (args) => {
-      const a = await load(args.a, readOptionsFrom(args));
-      const b = await load(args.b, readOptionsFrom(args));
-      const feeds = args.input?.length ? readInputArgs(args.input, a.graph.inputs) : undefined;
-      const { report } = await verify(a, b, feeds, { atol: args.atol, rtol: args.rtol, backend: args.backend, seed: args.seed, dims: parseDims(args.dim) });
+      const { report } = await withProgress(args, async (onProgress) => {
+        const a = await load(args.a, { ...readOptionsFrom(args), onProgress });
+        const b = await load(args.b, { ...readOptionsFrom(args), onProgress });
+        const feeds = args.input?.length ? readInputArgs(args.input, a.graph.inputs) : undefined;
+        return verify(a, b, feeds, { atol: args.atol, rtol: args.rtol, backend: args.backend, seed: args.seed, dims: parseDims(args.dim), onProgress });
+      });
       if (args.json) printJson({ a: args.a, b: args.b, backend: args.backend, ...report });
-      else process.stdout.write(formatReport(report) + '\n');
+      else process.stdout.write(paintReport(formatReport(report), coloursFor(process.stdout)) + '\n');
       process.exitCode = report.ok ? 0 : 1;
     },
   );

@@ -24,6 +24,8 @@ export interface DiffOptions {
   onWeight?: (done: number, total: number, name: string) => void;
   /** Most cells of the node alignment table before a greedy alignment is used instead. */
   maxAlignCells?: number;
+  /** Decide equivalence on the weights alone (a state_dict against a full model). */
+  weightsOnly?: boolean;
 }
 
 export interface SideValue {
@@ -87,8 +89,9 @@ export interface ModelDiff {
   a: { file?: string; format: string };
   b: { file?: string; format: string };
   atol: number;
-  /** Same inputs, outputs, node structure and weights. */
+  /** Same inputs, outputs, node structure and weights (the weights alone with `weightsOnly`). */
   equivalent: boolean;
+  weightsOnly: boolean;
   io: { equivalent: boolean; inputs: IoDiff[]; outputs: IoDiff[] };
   nodes: { equivalent: boolean; counts: Record<NodeStatus, number>; list: NodeDiff[] };
   weights: {
@@ -541,6 +544,18 @@ export function compareWeightValues(a: Tensor, b: Tensor, atol: number): ValueCo
   return best!;
 }
 
+/** Gemm and MatMul hold the same kind of weight (a converter may turn one into the other). */
+function readerKinds(r: WeightRef): Set<string> {
+  return new Set(r.uses.map(([n]) => (n.op === 'Gemm' || n.op === 'MatMul' ? 'MatMul' : opKey(n))));
+}
+
+function sameReaders(x: WeightRef, y: WeightRef): boolean {
+  const kx = readerKinds(x);
+  const ky = readerKinds(y);
+  if (!kx.size || !ky.size) return true;
+  return [...kx].some((k) => ky.has(k));
+}
+
 function matchWeights(wa: WeightRef[], wb: WeightRef[], nodePairs: Map<Node, Node>): { pairs: [WeightRef, WeightRef, 'name' | 'node' | 'shape'][]; onlyA: WeightRef[]; onlyB: WeightRef[] } {
   const pairs: [WeightRef, WeightRef, 'name' | 'node' | 'shape'][] = [];
   const usedA = new Set<WeightRef>();
@@ -584,12 +599,13 @@ function matchWeights(wa: WeightRef[], wb: WeightRef[], nodePairs: Map<Node, Nod
       }
     }
   }
-  // By order and shape: the same shape first, then the same dims in another order.
+  // By order and shape: the same shape first, then the same dims in another order; only between
+  // weights read by the same kind of op (or not read at all), so unrelated biases stay apart.
   for (const exact of [true, false]) {
     for (const r of wa) {
       if (usedA.has(r)) continue;
       const key = exact ? r.tensor.shape.join('x') : sortedShape(r.tensor.shape);
-      const c = wb.find((m) => !usedB.has(m) && (exact ? m.tensor.shape.join('x') : sortedShape(m.tensor.shape)) === key);
+      const c = wb.find((m) => !usedB.has(m) && (exact ? m.tensor.shape.join('x') : sortedShape(m.tensor.shape)) === key && sameReaders(r, m));
       if (c) take(r, c, 'shape');
     }
   }
@@ -673,7 +689,8 @@ export function diffModels(a: Model, b: Model, opts: DiffOptions = {}): ModelDif
     a: { file: a.source.path, format: a.source.format },
     b: { file: b.source.path, format: b.source.format },
     atol,
-    equivalent: ioEq && nodesEq && weightsEq,
+    equivalent: opts.weightsOnly ? weightsEq : ioEq && nodesEq && weightsEq,
+    weightsOnly: !!opts.weightsOnly,
     io: { equivalent: ioEq, inputs, outputs },
     nodes: { equivalent: nodesEq, counts: nodeCounts, list: nodeList },
     weights: { equivalent: weightsEq, counts: wCounts, maxAbsDiff: worst, list: weightList },
