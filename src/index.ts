@@ -1,6 +1,8 @@
 /** mconv: read model files into one IR, inspect, convert, run and verify them. */
 export { load, save, convert, run, verify } from './api.js';
-export type { Feeds, SaveOptions, RunOptions, VerifyOptions } from './api.js';
+export type { Feeds, SaveOptions, RunOptions, VerifyOptions, ProgressEvent, ProgressOptions, LoadOptions } from './api.js';
+export { diffModels, compareWeightValues } from './inspect/diff.js';
+export type { ModelDiff } from './inspect/diff.js';
 export * from './ir/index.js';
 export { Session, runModel, unsupportedNodes } from './runtime/session.js';
 export type { SessionOptions } from './runtime/session.js';

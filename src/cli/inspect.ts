@@ -5,6 +5,7 @@ import { usageError } from '../errors.js';
 import { writeNpy } from '../formats/npy/npy.js';
 import { inferShapes } from '../ir/infer.js';
 import { prepareModel } from '../ir/passes/index.js';
+import { withProgress } from './progress.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { modelCosts } from '../inspect/costs.js';
 import { summarizeModel } from '../inspect/summary.js';
@@ -50,7 +51,7 @@ export function inspectCommand(y: Argv) {
       if (args.batch !== undefined && (!Number.isInteger(args.batch) || args.batch < 1)) throw usageError(`--batch must be a positive integer, got ${args.batch}`);
       const dims = parseDims(args.dim);
       const picture = pictureRequest(args);
-      const model = await load(args.model, readOptionsFrom(args));
+      const model = await withProgress(args, (onProgress) => load(args.model, { ...readOptionsFrom(args), onProgress }));
       // Node-level views show the graph as it will be converted (layout Transposes cancelled);
       // the default summary reads no weights.
       if (args.nodes || args.costs || picture) prepareModel(model);
