@@ -127,13 +127,26 @@ export interface ReadArgs {
   config?: string;
   arch?: string;
   'input-shape'?: string[];
+  inputs?: string;
+  outputs?: string;
+  signature?: string;
 }
 
 export function withReadOptions<T>(y: Argv<T>) {
   return y
     .option('config', { type: 'string', describe: 'architecture for weights-only files (Keras model.to_json(), a full model file)' })
     .option('arch', { type: 'string', describe: 'PyTorch: architecture file (JSON) to build a runnable graph from a state_dict' })
-    .option('input-shape', { type: 'string', array: true, describe: 'declare an input shape: NAME=batch,1,28,28 (TorchScript records none)' });
+    .option('input-shape', { type: 'string', array: true, describe: 'declare an input shape: NAME=batch,1,28,28 (TorchScript records none)' })
+    .option('inputs', { type: 'string', describe: 'TensorFlow graphs: the graph inputs, comma-separated NODE:PORT (cuts the graph there, e.g. past a DecodeJpeg)' })
+    .option('outputs', { type: 'string', describe: 'TensorFlow graphs: the graph outputs, comma-separated NODE:PORT' })
+    .option('signature', { type: 'string', describe: 'TensorFlow SavedModels: the signature to read (default serving_default)' });
+}
+
+function nameList(flag: string, v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const names = v.split(',').map((s) => s.trim()).filter((s) => s.length);
+  if (!names.length) throw usageError(`--${flag} expects comma-separated names such as input:0`);
+  return names;
 }
 
 /** Parses `NAME=d1,d2,...` (numbers or symbolic names). */
@@ -149,5 +162,8 @@ export function parseInputShapes(specs: string[] | undefined): Record<string, (n
 }
 
 export function readOptionsFrom(args: ReadArgs): ReadOptions {
-  return { config: args.config, arch: args.arch, inputShapes: parseInputShapes(args['input-shape']) };
+  return {
+    config: args.config, arch: args.arch, inputShapes: parseInputShapes(args['input-shape']),
+    inputs: nameList('inputs', args.inputs), outputs: nameList('outputs', args.outputs), signature: args.signature,
+  };
 }
