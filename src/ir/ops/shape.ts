@@ -532,6 +532,20 @@ export const shapeSchemas = defineOps('shape', [
       return [{ dtype, shape: s?.slice() ?? ctx.symShape(0, 2) }];
     },
   },
+  // Random tensors (dropout masks of TF graphs): a fixed shape, or the shape of the input.
+  ...(['RandomUniform', 'RandomNormal'] as const).map((op) => ({
+    op, since: 1, inputs: [], outputs: ['output'],
+    attrs: { dtype: a.int(1), shape: a.req.ints(), seed: a.float(), ...(op === 'RandomUniform' ? { low: a.float(0), high: a.float(1) } : { mean: a.float(0), scale: a.float(1) }) },
+    infer: (ctx: InferContext): ValueType[] => [{ dtype: dtypeFromOnnxCode(ctx.attrInt('dtype') ?? 1), shape: ctx.attrInts('shape')?.slice() }],
+  })),
+  ...(['RandomUniformLike', 'RandomNormalLike'] as const).map((op) => ({
+    op, since: 1, inputs: ['input'], outputs: ['output'],
+    attrs: { dtype: a.int(), seed: a.float(), ...(op === 'RandomUniformLike' ? { low: a.float(0), high: a.float(1) } : { mean: a.float(0), scale: a.float(1) }) },
+    infer: (ctx: InferContext): ValueType[] => {
+      const code = ctx.attrInt('dtype');
+      return [{ dtype: code !== undefined ? dtypeFromOnnxCode(code) : ctx.dtype(0), shape: ctx.shape(0)?.slice() }];
+    },
+  })),
   { op: 'Range', since: 11, inputs: ['start', 'limit', 'delta'], outputs: ['output'], infer: rangeRule },
   { op: 'OneHot', since: 11, inputs: ['indices', 'depth', 'values'], outputs: ['output'], attrs: { axis: a.int(-1) }, infer: oneHotRule },
   { op: 'Trilu', since: 14, inputs: ['input', 'k?'], outputs: ['output'], attrs: { upper: a.int(1) }, infer: (ctx) => [sameAsInput(ctx)] },

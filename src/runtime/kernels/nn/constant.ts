@@ -1,10 +1,12 @@
 /**
  * Ops that make tensors from attributes or scalars: Constant (every attribute form),
- * ConstantOfShape, EyeLike, Range.
+ * ConstantOfShape, EyeLike, Range, and the random ones (RandomUniform/Normal and their -Like
+ * forms: seeded when the node has a seed, else different on each run, as ONNX leaves it).
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { Node } from '../../../ir/graph.js';
 import { toRT } from '../../tensor-bridge.js';
+import { prng } from '../../random-inputs.js';
 import type { KernelContext, KernelDef, RT } from '../types.js';
 import { dtypeFromCode, fromValues, invalidInput, need, readNumbers, readScalar, tfDTypeFor, unsupportedNode } from './util.js';
 
@@ -83,7 +85,44 @@ const range: KernelDef = {
   },
 };
 
+function randomKernel(kind: 'uniform' | 'normal', like: boolean): KernelDef {
+  return {
+    run({ tf, node, inputs }: KernelContext): RT[] {
+      let shape: number[];
+      let dtype;
+      const code = node.attrInt('dtype');
+      if (like) {
+        const x = need(node, inputs, 0, 'input');
+        shape = x.t.shape.slice();
+        dtype = code !== undefined ? dtypeFromCode(node, code) : x.dtype;
+      } else {
+        shape = node.attrInts('shape') ?? [];
+        dtype = dtypeFromCode(node, code ?? 1);
+      }
+      if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'float16') throw unsupportedNode(node, `random ${dtype} values`);
+      const seed = node.attrFloat('seed');
+      const next = seed !== undefined ? prng(Math.floor(seed)) : Math.random;
+      const n = shape.reduce((p, d) => p * d, 1);
+      const vals = new Float64Array(n);
+      if (kind === 'uniform') {
+        const lo = node.attrFloat('low', 0)!;
+        const hi = node.attrFloat('high', 1)!;
+        for (let i = 0; i < n; i++) vals[i] = lo + (hi - lo) * next();
+      } else {
+        const mean = node.attrFloat('mean', 0)!;
+        const scale = node.attrFloat('scale', 1)!;
+        for (let i = 0; i < n; i++) vals[i] = mean + scale * Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+      }
+      return [fromValues(tf, vals, shape, dtype)];
+    },
+  };
+}
+
 export const constantKernels = {
+  RandomUniform: randomKernel('uniform', false),
+  RandomUniformLike: randomKernel('uniform', true),
+  RandomNormal: randomKernel('normal', false),
+  RandomNormalLike: randomKernel('normal', true),
   Constant: constant,
   ConstantOfShape: constantOfShape,
   EyeLike: eyeLike,

@@ -1,0 +1,7 @@
+/** Registers every TF op converter (each file calls registerTfOp for its ops). */
+import './math.js';
+import './reduce.js';
+import './activation.js';
+import './misc.js';
+import './nn.js';
+import './array.js';
