@@ -110,16 +110,25 @@ class Importer {
       if (!top.nodes.has(r.node)) throw tfError(`the output ${JSON.stringify(refKey(r))} is not a node of the graph`, undefined, 'give NODE:PORT names of the graph (mconv inspect lists them)');
     }
     if (!outRefs.length) throw tfError('the graph has no outputs (no node that computes a result)', undefined, 'name the outputs with --outputs NODE:PORT');
+    // Cut points become graph inputs, in the order given (also those no output needs).
+    for (const [k, name] of this.cuts) {
+      const r = parseRef(k);
+      const n = top.nodes.get(r.node)!;
+      const v = this.graph.addInput(name, this.outputDType(n, r.port), []);
+      v.shape = this.placeholderShape(n, name);
+      top.values.set(refKey(r), v);
+    }
     const order = this.needed(top, outRefs, true);
     this.checkSupported(order.map((n) => n.op), order);
     for (const n of order) this.convert(top, n);
     const seen = new Set<Value>();
     this.graph.outputs = outRefs.map((r, i) => {
       let v = this.valueOf(top, r);
-      const want = this.opts.outputNames?.[i];
-      if (seen.has(v) || v.initializer || this.graph.inputs.includes(v) || (want && want !== v.name && this.graph.values.has(want))) {
-        v = this.graph.addNode('Identity', [v], [this.graph.newValue(want ?? `${refKey(r)}_output`, v.dtype, v.shape?.slice())], {}, `${refKey(r)}/output`).outputs[0]!;
-      } else if (want && want !== v.name) {
+      // Outputs carry the names asked for (signature keys), else the TF tensor's name.
+      const want = this.opts.outputNames?.[i] ?? refKey(r);
+      if (seen.has(v) || v.initializer || this.graph.inputs.includes(v) || (want !== v.name && this.graph.values.has(want))) {
+        v = this.graph.addNode('Identity', [v], [this.graph.newValue(want, v.dtype, v.shape?.slice())], {}, `${refKey(r)}/output`).outputs[0]!;
+      } else if (want !== v.name) {
         this.rename(v, want);
       }
       seen.add(v);
@@ -240,23 +249,13 @@ class Importer {
   private convert(scope: Scope, n: TfNode): void {
     const g = this.graph;
     const irName = `${scope.prefix}${n.name}`;
-    // Cut points become graph inputs.
-    if (scope.prefix === '') {
-      const cutPorts = [...this.cuts].filter(([k]) => parseRef(k).node === n.name);
-      if (cutPorts.length) {
-        for (const [k, name] of cutPorts) {
-          const r = parseRef(k);
-          const v = g.addInput(name, this.outputDType(n, r.port), this.placeholderShape(n, name));
-          scope.values.set(refKey(r), v);
-        }
-        return;
-      }
-    }
+    // Cut points are graph inputs already (made in run()).
+    if (scope.prefix === '' && this.isCut(n.name)) return;
     switch (n.op) {
       case 'Placeholder': {
         if (scope.prefix !== '') throw tfError('a Placeholder inside a function body', irName);
-        const name = n.name;
-        const v = g.addInput(name, this.dtypeAttr(n, 'dtype'), this.placeholderShape(n, name));
+        const v = g.addInput(n.name, this.dtypeAttr(n, 'dtype'), []);
+        v.shape = this.placeholderShape(n, n.name);
         scope.values.set(n.name, v);
         return;
       }
@@ -264,7 +263,9 @@ class Importer {
         const shape = n.attr.shape?.shape;
         // A scalar flag (keep_prob, is_training) keeps its default; a data input becomes an input.
         if (scope.prefix === '' && !this.opts.inputs?.length && shape && shape.length > 0) {
-          scope.values.set(n.name, g.addInput(n.name, this.dtypeAttr(n, 'dtype'), this.placeholderShape(n, n.name)));
+          const v = g.addInput(n.name, this.dtypeAttr(n, 'dtype'), []);
+          v.shape = this.placeholderShape(n, n.name);
+          scope.values.set(n.name, v);
           return;
         }
         scope.values.set(n.name, this.input(scope, this.dataInputs(n)[0]!));
@@ -385,12 +386,15 @@ class Importer {
     return 'float32';
   }
 
-  /** A Placeholder's shape: the given `--input-shape`, else its `shape` (or `_output_shapes`) attribute. */
-  private placeholderShape(n: TfNode, name: string): Shape {
+  /**
+   * A Placeholder's shape: the given `--input-shape`, else its `shape` (or `_output_shapes`)
+   * attribute; undefined (unknown rank) when the graph does not say.
+   */
+  private placeholderShape(n: TfNode, name: string): Shape | undefined {
     const given = this.opts.inputShapes?.[name] ?? this.opts.inputShapes?.[n.name];
     if (given) return given.slice();
     const s = n.attr.shape?.shape ?? n.attr._output_shapes?.list?.shape?.[0];
-    if (!s) return [];
+    if (!s) return undefined;
     return s.map((d, i) => (d >= 0 ? d : i === 0 ? 'batch' : `${name}_d${i}`));
   }
 
