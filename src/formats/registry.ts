@@ -13,6 +13,8 @@ import { onnxHandler } from './onnx/index.js';
 import { torchHandler } from './torch/index.js';
 import { safetensorsHandler } from './safetensors/index.js';
 import { kerasHandler } from './keras/index.js';
+import { tfCheckpointHandler, tfGraphDefHandler, tfSavedModelHandler } from './tf/index.js';
+import { tfjsGraphHandler } from './tfjs/graph-model.js';
 import { tfjsLayersHandler } from './tfjs/layers-model.js';
 
 /** Every format handler, in detection order. */
@@ -20,8 +22,12 @@ export const FORMATS: FormatHandler[] = [
   onnxHandler,
   torchHandler,
   safetensorsHandler,
+  tfSavedModelHandler,
+  tfCheckpointHandler,
+  tfGraphDefHandler,
   kerasHandler,
   tfjsLayersHandler,
+  tfjsGraphHandler,
 ];
 
 /** How many bytes of the head `sniff` gets. */

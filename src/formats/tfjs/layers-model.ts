@@ -6,7 +6,8 @@
  */
 import { unreadable, unsupported } from '../../errors.js';
 import type { Model } from '../../ir/graph.js';
-import { Tensor, float16ToFloat32 } from '../../ir/tensor.js';
+import type { Tensor } from '../../ir/tensor.js';
+import { readManifest } from './weights-manifest.js';
 import type { FormatHandler, ModelSourceFiles, WrittenFiles } from '../types.js';
 import { unwrapModelJson, type KerasLayer, type KerasModel } from '../keras/config.js';
 import { buildKerasModel } from '../keras/index.js';
@@ -15,13 +16,6 @@ import type { Assignment, LayerWeights } from '../keras/weights.js';
 
 type Json = Record<string, unknown>;
 
-interface ManifestWeight {
-  name: string;
-  shape: number[];
-  dtype: string;
-  quantization?: { dtype: string; scale?: number; min?: number };
-}
-
 /** A JSON object whose head looks like a tfjs layers-model (not a graph-model). */
 export function looksLikeTfjsLayersModel(head: Uint8Array): boolean {
   const text = new TextDecoder().decode(head.subarray(0, 4096));
@@ -29,57 +23,6 @@ export function looksLikeTfjsLayersModel(head: Uint8Array): boolean {
   if (text.includes('"graph-model"')) return false;
   return text.includes('"layers-model"') || (text.includes('"modelTopology"') && /"(class_name|model_config)"/.test(text));
 }
-
-const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
-
-function decodeWeight(w: ManifestWeight, bytes: Uint8Array, file: string): Tensor {
-  const n = w.shape.reduce((a, d) => a * d, 1);
-  const q = w.quantization;
-  if (q) {
-    const out = new Float32Array(n);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < n; i++) {
-      if (q.dtype === 'float16') out[i] = float16ToFloat32(view.getUint16(i * 2, true));
-      else {
-        const v = q.dtype === 'uint8' ? view.getUint8(i) : view.getUint16(i * 2, true);
-        out[i] = v * (q.scale ?? 1) + (q.min ?? 0);
-      }
-    }
-    return Tensor.fromArray(w.dtype === 'int32' ? 'int32' : 'float32', w.shape, w.dtype === 'int32' ? Array.from(out, Math.round) : out, w.name);
-  }
-  if (w.dtype === 'float32' || w.dtype === 'int32' || w.dtype === 'bool') return Tensor.fromBytes(w.dtype, w.shape, bytes.slice(), w.name);
-  throw unsupported(file, 'tfjs-layers', `weight ${w.name} has dtype ${w.dtype}, which mconv does not read from tfjs manifests`);
-}
-
-/** Reads every weight of the manifest, in manifest order. */
-function readManifest(json: Json, source: ModelSourceFiles): { name: string; tensor: Tensor }[] {
-  const groups = (json.weightsManifest ?? []) as { paths: string[]; weights: ManifestWeight[] }[];
-  if (!Array.isArray(groups)) throw unreadable(source.path, 'tfjs-layers', 'weightsManifest is not a list');
-  const out: { name: string; tensor: Tensor }[] = [];
-  for (const g of groups) {
-    const parts = g.paths.map((p) => {
-      if (!source.siblingExists(p)) throw unreadable(source.path, 'tfjs-layers', `the weights shard ${p} is missing`, 'keep the .bin files beside model.json');
-      return source.readSibling(p);
-    });
-    const total = parts.reduce((a, p) => a + p.byteLength, 0);
-    const all = new Uint8Array(total);
-    let o = 0;
-    for (const p of parts) {
-      all.set(p, o);
-      o += p.byteLength;
-    }
-    let off = 0;
-    for (const w of g.weights) {
-      const size = w.shape.reduce((a, d) => a * d, 1) * (BYTES[w.quantization?.dtype ?? w.dtype] ?? 0);
-      if (!size && w.shape.reduce((a, d) => a * d, 1) > 0) throw unsupported(source.path, 'tfjs-layers', `weight ${w.name} has dtype ${w.dtype}, which mconv does not read`);
-      if (off + size > total) throw unreadable(source.path, 'tfjs-layers', `the shards hold ${total} bytes, fewer than the manifest lists`, 'a shard is truncated', w.name);
-      out.push({ name: w.name, tensor: decodeWeight(w, all.subarray(off, off + size), source.path) });
-      off += size;
-    }
-  }
-  return out;
-}
-
 /** Keras order of a layer's weights by their short names. */
 const RANK: Record<string, number> = {
   kernel: 0, depthwise_kernel: 0, embeddings: 0, alpha: 0, gamma: 0, mean: 0,
@@ -130,7 +73,7 @@ export async function readTfjsLayersModel(source: ModelSourceFiles): Promise<Mod
     throw unsupported(source.path, 'tfjs-layers', `a tfjs ${String(json.format)}, not a layers-model`);
   }
   const parsed = unwrapModelJson(json, 'modelTopology');
-  const entries = readManifest(json, source);
+  const entries = readManifest(json, source, 'tfjs-layers');
   return buildKerasModel({
     parsed,
     assign: (m) => assignByName(m, entries),

@@ -1,0 +1,123 @@
+/**
+ * tfjs graph-models of ../shared/fixtures/real: inspected and run through the CLI; the MatMul model
+ * gives the outputs tfjs's own test records; the dense models agree with tfjs-converter loading the
+ * same model.json and shards; the LSTM model (StatelessWhile + TensorList ops) is refused naming
+ * every op it lacks. Quantized manifests are dequantized as tfjs does (checked against tfjs-core's
+ * own decoder).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run } from '../../../src/api.js';
+import { loadModel } from '../../../src/formats/registry.js';
+import { readNpy, writeNpy } from '../../../src/formats/npy/npy.js';
+import { decodeWeight } from '../../../src/formats/tfjs/weights-manifest.js';
+import { Tensor, float32ToFloat16 } from '../../../src/ir/tensor.js';
+import { compareTensors } from '../../../src/runtime/compare.js';
+import { prng } from '../../../src/runtime/random-inputs.js';
+import { SHARED, mconv } from '../../helpers/cli.js';
+import { fromTfjs, tf, tfconv, toTfjs } from '../../helpers/tf-oracle.js';
+import { useBackend } from '../../../src/runtime/backends.js';
+
+const REAL = join(SHARED, 'real');
+if (!existsSync(REAL)) console.log(`skipped: ${REAL} is absent`);
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'mconv-tfjs-graph-'));
+  dirs.push(d);
+  return d;
+}
+
+function expectClose(actual: Tensor, expected: Tensor, label: string, atol = 1e-4): void {
+  const r = compareTensors(label, actual, expected, { atol, rtol: 1e-4 });
+  expect(r.problem, `${label}: ${r.problem}`).toBeUndefined();
+  expect(r.mismatches, `${label}: max abs error ${r.maxAbsError}`).toBe(0);
+}
+
+/** tfjs-converter's own load of a model.json with its shards (read from disk). */
+async function tfjsRun(modelJson: string, feeds: Record<string, Tensor>, outputs: string[]): Promise<Tensor[]> {
+  await useBackend('cpu');
+  const json = JSON.parse(readFileSync(modelJson, 'utf8'));
+  const dir = join(modelJson, '..');
+  const specs = json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights);
+  const parts: Buffer[] = json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => readFileSync(join(dir, p))));
+  const data = Buffer.concat(parts);
+  const model = await tfconv.loadGraphModel(tf.io.fromMemory({
+    modelTopology: json.modelTopology, weightSpecs: specs, weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+    format: 'graph-model', signature: json.signature ?? json.userDefinedMetadata?.signature,
+  } as never));
+  const inputs: Record<string, tf.Tensor> = {};
+  for (const [k, t] of Object.entries(feeds)) inputs[k] = toTfjs(t);
+  const ys = model.execute(inputs, outputs);
+  const list = Array.isArray(ys) ? ys : [ys];
+  return list.map((y) => fromTfjs(y));
+}
+
+describe.skipIf(!existsSync(REAL))('tfjs graph-models', () => {
+  it('tfjs-graph-model-small (both manifest layouts): mconv run gives the values tfjs records', async () => {
+    for (const file of ['model.json', 'model_new.json']) {
+      const path = join(REAL, 'tfjs-graph-model-small', file);
+      const dir = tmp();
+      writeFileSync(join(dir, 'x.npy'), writeNpy(Tensor.fromArray('float32', [2, 2], [1, 1, 1, 1])));
+      const r = await mconv(['run', path, '--input', `Placeholder=${join(dir, 'x.npy')}`, '--output-dir', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const out = readNpy(readFileSync(join(dir, 'MatMul.npy')));
+      expectClose(out, Tensor.fromArray('float32', [2, 2], [0.7567615509033203, -0.18349379301071167, 0.7567615509033203, -0.18349379301071167]), file, 1e-6);
+      const i = await mconv(['inspect', path, '--json']);
+      expect(i.code, i.stderr).toBe(0);
+      const j = JSON.parse(i.stdout);
+      expect(j.format).toBe('tfjs-graph');
+      expect(j.inputs.map((v: { name: string }) => v.name)).toEqual(['Placeholder']);
+      expect(j.parameters).toBe(4);
+    }
+  });
+
+  for (const [dir, input, output] of [['tfjs-dense-model', 'dense_dense1_input', 'Identity'], ['tfjs-rn-graph-model', 'dense_dense2_input', 'Identity']] as const) {
+    it(`${dir}: matches tfjs-converter loading the same files`, async () => {
+      const path = join(REAL, dir, 'model.json');
+      const m = await loadModel(path);
+      expect(m.graph.inputs.map((v) => v.name)).toEqual([input]);
+      const width = m.graph.inputs[0]!.shape![1] as number;
+      const r = prng(7);
+      const x = Tensor.fromArray('float32', [3, width], Float32Array.from({ length: 3 * width }, () => r() * 2 - 1));
+      const ours = await run(m, new Map([[input, x]]));
+      const [want] = await tfjsRun(path, { [`${input}:0`]: x }, [`${output}:0`]);
+      expectClose(ours.outputs.get(m.graph.outputs[0]!.name)!, want!, dir);
+    });
+  }
+
+  it('the LSTM benchmark (StatelessWhile + TensorList ops) inspects its weights and is refused naming every missing op', async () => {
+    const path = join(REAL, 'tfjs-lstm-benchmark-model', 'model.json');
+    const r = await mconv(['convert', path, '--to', 'onnx', '-o', join(tmp(), 'x.onnx')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/StatelessWhile x\d+.*TensorList/);
+  });
+});
+
+describe('weights manifests', () => {
+  it('dequantizes uint8 / uint16 (min + q * scale) and float16 as tfjs-core does', async () => {
+    await useBackend('cpu');
+    const values = Float32Array.from({ length: 37 }, (_, i) => Math.sin(i) * 3);
+    const min = Math.min(...values);
+    const max = Math.max(...values);
+    for (const dtype of ['uint8', 'uint16', 'float16'] as const) {
+      const q = dtype === 'float16' ? { dtype } : { dtype, min, scale: (max - min) / (dtype === 'uint8' ? 255 : 65535) };
+      const raw = new Uint8Array(37 * (dtype === 'uint8' ? 1 : 2));
+      const view = new DataView(raw.buffer);
+      for (let i = 0; i < 37; i++) {
+        if (dtype === 'float16') view.setUint16(i * 2, float32ToFloat16(values[i]!), true);
+        else {
+          const level = Math.round((values[i]! - min) / (q as { scale: number }).scale);
+          if (dtype === 'uint8') view.setUint8(i, level);
+          else view.setUint16(i * 2, level, true);
+        }
+      }
+      // tfjs-core's own decoder of quantized manifests is the reference.
+      const theirs = tf.io.decodeWeights(raw.buffer, [{ name: 'w', shape: [37], dtype: 'float32', quantization: q } as never]).w!;
+      const ours = decodeWeight({ name: 'w', shape: [37], dtype: 'float32', quantization: q }, raw, 'test');
+      expectClose(ours, fromTfjs(theirs), `${dtype} dequantization`, 1e-7);
+    }
+  });
+});
