@@ -18,6 +18,7 @@ export interface ConvertArgs extends GlobalArgs, ReadArgs {
   output?: string;
   opset?: number;
   'external-data'?: boolean;
+  quantize?: string;
   verify?: boolean;
   atol: number;
   rtol: number;
@@ -44,6 +45,7 @@ export function convertCommand(y: Argv) {
         .option('output', { alias: 'o', type: 'string', describe: 'output file (default: the input name with the new extension, in the current folder)' })
         .option('opset', { type: 'number', describe: 'ONNX opset to write (default 17)' })
         .option('external-data', { type: 'boolean', default: false, describe: 'ONNX: put weights in a .data file beside the model (automatic over 2 GB)' })
+        .option('quantize', { type: 'string', choices: ['float16', 'uint8'], describe: 'tfjs: store float weights as float16, or uint8 with a per-tensor min and scale' })
         .option('verify', { type: 'boolean', default: false, describe: 'run the source and the result on the same random inputs and compare' })
         .option('atol', { type: 'number', default: DEFAULT_ATOL })
         .option('rtol', { type: 'number', default: DEFAULT_RTOL })
@@ -54,7 +56,7 @@ export function convertCommand(y: Argv) {
       if (samePath(args.model, out)) throw usageError(`the output ${out} is the input file`, 'choose another -o path; mconv never overwrites its input');
       const { model, written, report, checker } = await withProgress(args, async (onProgress) => {
         const model = await load(args.model, { ...readOptionsFrom(args), onProgress });
-        const written = await save(model, out, { format: args.to, opset: args.opset, externalData: args['external-data'], onProgress });
+        const written = await save(model, out, { format: args.to, opset: args.opset, externalData: args['external-data'], quantize: args.quantize as 'float16' | 'uint8' | undefined, onProgress });
         let report;
         let checker: string | undefined;
         if (args.verify) {

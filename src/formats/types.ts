@@ -42,6 +42,8 @@ export interface WriteOptions {
   opset?: number;
   /** Write weights to an external data file (ONNX); forced over 2 GB. */
   externalData?: boolean | string;
+  /** tfjs graph-models: store float weights as float16, or as uint8 with a per-tensor min and scale. */
+  quantize?: 'float16' | 'uint8';
 }
 
 /** The files a writer produced: relative paths (to the output's folder) and bytes. */

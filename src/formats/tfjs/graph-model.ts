@@ -10,6 +10,7 @@ import type { FormatHandler, ModelSourceFiles, ReadOptions } from '../types.js';
 import { tfGraphFromJson } from '../tf/graph-json.js';
 import { importTfGraph } from '../tf/import-graph.js';
 import { readManifest } from './weights-manifest.js';
+import { writeTfjsGraphModel } from './graph-writer.js';
 
 type Json = Record<string, unknown>;
 
@@ -79,9 +80,10 @@ export async function readTfjsGraphModel(source: ModelSourceFiles, options: Read
 }
 
 export const tfjsGraphHandler: FormatHandler = {
-  id: 'tfjs-graph',
+  id: 'tfjs',
   title: 'TensorFlow.js graph-model',
   extensions: ['.json'],
   sniff: (head) => looksLikeTfjsGraphModel(head),
   read: (source, options) => readTfjsGraphModel(source, options),
+  write: async (model, _out, options) => writeTfjsGraphModel(model, { quantize: options?.quantize }),
 };
