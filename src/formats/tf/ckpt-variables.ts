@@ -8,7 +8,9 @@
  * - TF2 SavedModels capture variables into the functions they call: a `StatefulPartitionedCall` in
  *   the main graph passes the function's captured inputs after its arguments, and the
  *   SavedObjectGraph's `bound_inputs` of that concrete function give the object node of each; that
- *   object's `VARIABLE_VALUE` attribute in the checkpoint's object graph is the key.
+ *   object's `VARIABLE_VALUE` attribute in the checkpoint's object graph is the key. Variables no
+ *   signature captures (optimizer state, metrics) are found through the restore function the main
+ *   graph calls with every variable handle.
  */
 import type { Tensor } from '../../ir/tensor.js';
 import type { TfGraph, TfNode } from './tf-graph.js';
@@ -28,7 +30,7 @@ export interface VariableBinding {
   values: Map<string, Tensor>;
   /** Variable nodes whose value the checkpoint does not hold (or that there is no checkpoint for). */
   unresolved: string[];
-  /** How the keys were found, for metadata: 'object-graph', 'saver', 'name'. */
+  /** How the keys were found, for metadata: 'object-graph', 'restore-function', 'saver', 'name'. */
   methods: Set<string>;
 }
 
@@ -77,6 +79,48 @@ function keysFromSaver(graph: TfGraph): Map<string, string> {
   return out;
 }
 
+/**
+ * TF2: variable node -> key through the SavedModel's restore function (`__inference__traced_restore`):
+ * the main graph calls it with the variable handles; inside, `AssignVariableOp(arg, Identity(RestoreV2:tensors:j))`
+ * writes `tensor_names[j]` into the variable passed as `arg`.
+ */
+function keysFromRestoreFunctions(graph: TfGraph): Map<string, string> {
+  const out = new Map<string, string>();
+  const fns = new Map(graph.functions.map((f) => [f.name, f]));
+  for (const call of graph.nodes) {
+    if (!CALL_OPS.has(call.op)) continue;
+    const fn = fns.get(call.attr.f?.func?.name ?? '');
+    if (!fn || !fn.nodes.some((n) => RESTORE_OPS.has(n.op))) continue;
+    const data = call.inputs.filter((i) => !i.startsWith('^'));
+    const argIndex = new Map(fn.inputs.map((a, i) => [a.name, i]));
+    const byName = new Map(fn.nodes.map((n) => [n.name, n]));
+    // `node:out_arg:idx` (or `node`) inside a function body.
+    const ref = (s: string): [string, number] => {
+      const parts = s.replace(/^\^/, '').split(':');
+      return [parts[0]!, parts.length >= 3 ? Number(parts[2]) : 0];
+    };
+    for (const n of fn.nodes) {
+      if (!ASSIGN_OPS.has(n.op) || n.inputs.length < 2) continue;
+      const arg = argIndex.get(ref(n.inputs[0]!)[0]);
+      const target = arg !== undefined ? data[arg] : undefined;
+      if (target === undefined) continue;
+      let [src, port] = ref(n.inputs[1]!);
+      for (let hops = 0; hops < 8; hops++) {
+        const p = byName.get(src);
+        if (p?.op !== 'Identity' || !p.inputs.length) break;
+        [src, port] = ref(p.inputs[0]!);
+      }
+      const restore = byName.get(src);
+      if (!restore || !RESTORE_OPS.has(restore.op) || restore.inputs.length < 2) continue;
+      const names = byName.get(ref(restore.inputs[1]!)[0]);
+      const t = names?.op === 'Const' ? names.attr.value?.tensor : undefined;
+      const key = t?.dtype === 'string' ? t.stringValues()[port] : undefined;
+      if (key !== undefined) out.set(splitInput(target)[0], key);
+    }
+  }
+  return out;
+}
+
 /** TF2: variable handle node in the main graph -> object graph node id, from call nodes and bound_inputs. */
 function objectIdsFromCalls(graph: TfGraph, objectGraph: TfObjectGraph): Map<string, number> {
   const out = new Map<string, number>();
@@ -120,9 +164,16 @@ export function bindVariables(graph: TfGraph, checkpoint: TfCheckpoint | undefin
       }
     }
   }
+  const fromRestoreFn = keysFromRestoreFunctions(graph);
   const fromSaver = keysFromSaver(graph);
   for (const n of varNodes) {
     if (keys.has(n.name)) continue;
+    const rk = fromRestoreFn.get(n.name);
+    if (rk !== undefined && has(rk)) {
+      keys.set(n.name, rk);
+      methods.add('restore-function');
+      continue;
+    }
     const k = fromSaver.get(n.name);
     if (k !== undefined && has(k)) {
       keys.set(n.name, k);

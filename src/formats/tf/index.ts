@@ -1,5 +1,5 @@
 /**
- * The TensorFlow formats: frozen GraphDefs (`.pb`), SavedModel folders, and checkpoints (a
+ * The TensorFlow formats: frozen GraphDefs (`.pb`, or `.pbtxt` text format), SavedModel folders, and checkpoints (a
  * `.index` file, the `checkpoint` state file, a folder holding one, or a TF1 `.meta` graph with
  * its checkpoint beside it). Graphs go through the TF graph importer (import-graph.ts) with the
  * variable values and the signature's inputs/outputs; a checkpoint alone is a weights-only Model.
@@ -12,11 +12,12 @@ import { MconvError } from '../../errors.js';
 import { Graph, Model, type SourceLayer } from '../../ir/graph.js';
 import { shapeSize, type Tensor } from '../../ir/tensor.js';
 import type { FormatHandler, ModelSourceFiles, ReadOptions } from '../types.js';
-import { OBJECT_GRAPH_KEY, readCheckpoint, type TfCheckpoint } from './checkpoint.js';
+import { OBJECT_GRAPH_KEY, VARIABLE_VALUE_SUFFIX, readCheckpoint, shardName, type TfCheckpoint } from './checkpoint.js';
 import { bindVariables, type VariableBinding } from './ckpt-variables.js';
 import { TfProtoError, decodeGraphDef, decodeMetaGraph, type TfMetaGraph, type TfObjectGraph } from './proto.js';
 import { readSavedModel, sessionBundleDir, sessionBundleError, savedModelDir, signatureRequest, chooseSignature, type SavedModelContents, type TfImportRequest } from './saved-model.js';
 import { sniffCheckpoint, sniffGraphDef, sniffSavedModel } from './sniff.js';
+import { decodeGraphDefText, looksLikeGraphDefText } from './proto-text.js';
 import type { TfGraph } from './tf-graph.js';
 
 /** Metadata keys the TF readers set on a Model. */
@@ -65,7 +66,9 @@ function loadImporter(): Promise<ImportTfGraph | undefined> {
   importerPromise ??= import(spec).then(
     (m: { importTfGraph?: ImportTfGraph }) => m.importTfGraph,
     (e: NodeJS.ErrnoException) => {
-      if (e?.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load url/.test(String(e?.message))) return undefined;
+      // Only the importer itself missing means "not in this build"; a module it imports failing is a bug to show.
+      const msg = String(e?.message);
+      if ((e?.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load url/.test(msg)) && /(module|url) '?[^' ]*import-graph\.[jt]s/.test(msg)) return undefined;
       throw e;
     },
   );
@@ -130,7 +133,7 @@ function setProducer(model: Model, meta: TfMetaGraph | undefined, graph: TfGraph
   if (graph.producer !== undefined) m[TF_META.graphProducer] = String(graph.producer);
   if (meta?.tensorflowVersion) m[TF_META.version] = meta.tensorflowVersion;
   if (meta?.tensorflowGitVersion) m[TF_META.gitVersion] = meta.tensorflowGitVersion;
-  if (meta) m[TF_META.tags] = meta.tags.join(',');
+  if (meta?.tags.length) m[TF_META.tags] = meta.tags.join(',');
   if (meta && Object.keys(meta.signatures).length) {
     const sigs: Record<string, unknown> = {};
     for (const [k, s] of Object.entries(meta.signatures)) {
@@ -163,8 +166,10 @@ function protoError(file: string, format: string, e: unknown): never {
 
 async function readGraphDef(source: ModelSourceFiles, options: ReadOptions = {}): Promise<Model> {
   let graph: TfGraph;
+  const bytes = source.readAll();
+  const isText = looksLikeGraphDefText(bytes.subarray(0, 4096));
   try {
-    graph = decodeGraphDef(source.readAll());
+    graph = isText ? decodeGraphDefText(new TextDecoder().decode(bytes)) : decodeGraphDef(bytes);
   } catch (e) {
     protoError(source.path, 'tf-graphdef', e);
   }
@@ -172,7 +177,7 @@ async function readGraphDef(source: ModelSourceFiles, options: ReadOptions = {})
   const req: TfImportRequest = { graph, variables: new Map(), graphName: name, ...signatureRequest(undefined, options) };
   const { model } = await importGraph(req, options, source, 'tf-graphdef', () => constWeights(graph));
   setProducer(model, undefined, graph);
-  model.metadata[TF_META.container] = 'graphdef';
+  model.metadata[TF_META.container] = isText ? 'graphdef-text' : 'graphdef';
   return model;
 }
 
@@ -187,8 +192,9 @@ function kerasLayers(c: SavedModelContents): SourceLayer[] | undefined {
   const rows: SourceLayer[] = [];
   const seen = new Set<number>();
   const top = objs.filter((o) => /^root\.layer(_with_weights)?-\d+$/.test(o.nodePath) && layerIds.has(o.nodeId));
-  // Keras lists each layer as root.layer-N; weighted ones also as root.layer_with_weights-M.
-  top.sort((a, b) => order(a.nodePath) - order(b.nodePath));
+  // Keras saves the layers in model order (their object ids follow it); a weighted layer may be
+  // listed as root.layer_with_weights-M only.
+  top.sort((a, b) => a.nodeId - b.nodeId);
   for (const o of top) {
     if (seen.has(o.nodeId)) continue;
     seen.add(o.nodeId);
@@ -208,11 +214,6 @@ function kerasLayers(c: SavedModelContents): SourceLayer[] | undefined {
     });
   }
   return rows.length ? rows : undefined;
-}
-
-function order(nodePath: string): number {
-  const m = /^root\.layer-(\d+)$/.exec(nodePath);
-  return m ? Number(m[1]) : 1e9;
 }
 
 /** Elements of the variables under an object (not descending into other layers or keras_api). */
@@ -246,6 +247,7 @@ async function readSavedModelHandler(source: ModelSourceFiles, options: ReadOpti
   const { model } = await importGraph(req, options, source, 'tf-savedmodel', () => c.binding.values);
   setProducer(model, c.metaGraph, req.graph);
   setBinding(model, c.binding, c.checkpoint);
+  if (source.isDirectory) model.source.fileSize = folderBytes(path.join(source.path, c.dir));
   const m = model.metadata;
   m[TF_META.container] = 'savedmodel';
   if (c.signature) m[TF_META.signature] = c.signature.key;
@@ -260,6 +262,7 @@ async function readSavedModelHandler(source: ModelSourceFiles, options: ReadOpti
     const rows = kerasLayers(c);
     if (rows) model.layers = rows;
   }
+  if (!model.layers && c.checkpoint && m[TF_META.graphError]) model.layers = checkpointRows(c.checkpoint);
   return model;
 }
 
@@ -317,6 +320,59 @@ function locateCheckpoint(source: ModelSourceFiles): CheckpointLocation {
   return fromState(base) ?? {};
 }
 
+/** Bytes of a checkpoint's files (index and data shards). */
+function checkpointBytes(source: ModelSourceFiles, ckpt: TfCheckpoint): number {
+  const folder = source.isDirectory ? source.path : path.dirname(source.path);
+  const files = [ckpt.indexPath, ...Array.from({ length: Math.max(ckpt.header.numShards, 1) }, (_, i) => shardName(ckpt.prefix, i, Math.max(ckpt.header.numShards, 1)))];
+  return files.reduce((a, f) => a + (fs.statSync(path.resolve(folder, f), { throwIfNoEntry: false })?.size ?? 0), 0);
+}
+
+/** Bytes of the files under a folder (a SavedModel's size). */
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += folderBytes(p);
+    else if (e.isFile()) total += fs.statSync(p).size;
+  }
+  return total;
+}
+
+/** TF1 optimizer state: scalars the optimizers add, and slots named `<variable>/<slot>`. */
+const TF1_OPTIMIZER_STATE = /(^|\/)(beta1_power|beta2_power|global_step)(_\d+)?$/;
+
+/**
+ * One summary row per variable (name, dtype, shape, size). Optimizer state (TF2 slots and
+ * `optimizer/...`, TF1 `<variable>/Adam`-style slots), Keras metrics and the save counter are
+ * counted as buffers, not parameters.
+ */
+function checkpointRows(ckpt: TfCheckpoint): SourceLayer[] {
+  const keys = new Set(ckpt.tensors.map((t) => t.key));
+  const isState = (key: string): boolean => {
+    if (key.includes('/.OPTIMIZER_SLOT/') || /^(optimizer|save_counter|keras_api)\//.test(key) || key.startsWith('save_counter')) return true;
+    if (TF1_OPTIMIZER_STATE.test(key)) return true;
+    const slash = key.lastIndexOf('/');
+    return slash > 0 && keys.has(key.slice(0, slash)) && !key.endsWith(VARIABLE_VALUE_SUFFIX);
+  };
+  const rows: SourceLayer[] = [];
+  for (const t of ckpt.tensors) {
+    if (t.key === OBJECT_GRAPH_KEY) continue;
+    const n = shapeSize(t.shape);
+    const state = isState(t.key);
+    const type = t.dtype ?? t.dtypeName;
+    rows.push({
+      // TF2: the variable's TF name (conv2d/kernel); its object path is in tf.object_paths.
+      name: t.fullName ?? t.objectPath ?? t.key,
+      className: type,
+      outputShapes: [t.shape],
+      parameters: state ? 0 : n,
+      buffers: state ? n : 0,
+      ...(t.note ? { unsupported: t.note } : {}),
+    });
+  }
+  return rows;
+}
+
 /** A Model of a checkpoint's tensors, named by their keys (the object graph itself left out). */
 function weightsOnlyCheckpointModel(ckpt: TfCheckpoint, source: ModelSourceFiles): Model {
   const graph = new Graph(path.basename(ckpt.prefix) || 'checkpoint');
@@ -329,8 +385,9 @@ function weightsOnlyCheckpointModel(ckpt: TfCheckpoint, source: ModelSourceFiles
     }
     graph.addInitializer(t.key, ckpt.tensor(t.key));
   }
-  const model = new Model(graph, { format: 'tf-checkpoint', path: source.path, fileSize: source.size });
+  const model = new Model(graph, { format: 'tf-checkpoint', path: source.path, fileSize: checkpointBytes(source, ckpt) });
   model.producer = { name: 'tensorflow' };
+  model.layers = checkpointRows(ckpt);
   const m = model.metadata;
   m[TF_META.container] = 'checkpoint';
   m[TF_META.weightsOnly] = 'true';
@@ -377,6 +434,8 @@ async function readCheckpointHandler(source: ModelSourceFiles, options: ReadOpti
   setProducer(model, meta, meta.graph);
   setBinding(model, binding, ckpt);
   model.metadata[TF_META.container] = 'metagraph';
+  model.source.fileSize = (ckpt ? checkpointBytes(source, ckpt) : 0) + (fs.statSync(metaLabel, { throwIfNoEntry: false })?.size ?? 0);
+  if (error && ckpt) model.layers = checkpointRows(ckpt);
   if (signature) model.metadata[TF_META.signature] = signature.key;
   if (error && !options.outputs?.length && !signature) {
     model.metadata[TF_META.note] = 'a training graph (.meta) holds training ops too: give the outputs to convert with --outputs NODE:0';
@@ -405,8 +464,8 @@ export const tfCheckpointHandler: FormatHandler = {
 export const tfGraphDefHandler: FormatHandler = {
   id: 'tf-graphdef',
   title: 'TensorFlow GraphDef',
-  extensions: ['.pb'],
-  sniff: (head) => sniffGraphDef(head),
+  extensions: ['.pb', '.pbtxt'],
+  sniff: (head) => sniffGraphDef(head) || looksLikeGraphDefText(head),
   read: readGraphDef,
 };
 
@@ -415,3 +474,4 @@ export { bindVariables, VARIABLE_OPS, type VariableBinding } from './ckpt-variab
 export { readSavedModel, type SavedModelContents, type TfImportRequest } from './saved-model.js';
 export { decodeGraphDef, decodeMetaGraph, decodeSavedModel, tensorFromProto } from './proto.js';
 export { looksLikeGraphDef, looksLikeSavedModelPb } from './sniff.js';
+export { decodeGraphDefText, looksLikeGraphDefText, parseTextMessage } from './proto-text.js';

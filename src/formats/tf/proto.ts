@@ -84,11 +84,11 @@ interface LongLike {
   toNumber(): number;
 }
 
-/** A number from a protobufjs int64 (a Long or a number). */
+/** A number from a protobufjs int64 (a Long, a number, or a decimal string as protobuf JSON writes them). */
 export function num(v: unknown): number {
   if (v === undefined || v === null) return 0;
   if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'bigint' || typeof v === 'string') return Number(v);
   return (v as LongLike).toNumber();
 }
 
@@ -96,6 +96,7 @@ export function num(v: unknown): number {
 export function big(v: unknown, unsigned = false): bigint {
   if (typeof v === 'number') return BigInt(v);
   if (typeof v === 'bigint') return v;
+  if (typeof v === 'string') return unsigned ? BigInt.asUintN(64, BigInt(v)) : BigInt.asIntN(64, BigInt(v));
   const l = v as LongLike;
   const lo = BigInt(l.low >>> 0);
   const hi = BigInt(l.high >>> 0);
@@ -259,7 +260,9 @@ function tensorOrUndefined(p: PMsg, where: string): Tensor | undefined {
   try {
     return tensorFromProto(p, where);
   } catch (e) {
-    if (e instanceof TfProtoError) throw new TfProtoError('GraphDef', `${where}: ${e.detail}`);
+    // An inconsistent constant only matters to the node that holds it: the attr is left without its
+    // tensor (the importer reports a node whose value is missing) rather than failing the whole graph.
+    if (e instanceof TfProtoError) return undefined;
     throw e;
   }
 }
@@ -267,7 +270,8 @@ function tensorOrUndefined(p: PMsg, where: string): Tensor | undefined {
 function attrMap(m: Record<string, PMsg> | undefined, where: string): Record<string, TfAttr> {
   const out: Record<string, TfAttr> = {};
   if (!m) return out;
-  for (const key of Object.keys(m).sort()) out[key] = attrFromProto(m[key]!, `${where} attr ${key}`);
+  // A map entry without its value decodes as null: an empty AttrValue.
+  for (const key of Object.keys(m).sort()) out[key] = attrFromProto(m[key] ?? {}, `${where} attr ${key}`);
   return out;
 }
 
@@ -397,7 +401,7 @@ function tensorInfo(t: PMsg): TfTensorInfo {
 
 function sortedRecord<T>(m: Record<string, PMsg> | undefined, f: (v: PMsg, k: string) => T): Record<string, T> {
   const out: Record<string, T> = {};
-  if (m) for (const k of Object.keys(m).sort()) out[k] = f(m[k]!, k);
+  if (m) for (const k of Object.keys(m).sort()) out[k] = f(m[k] ?? {}, k);
   return out;
 }
 
@@ -486,7 +490,11 @@ export function decodeMetaGraph(bytes: Uint8Array): TfMetaGraph {
 
 /** Decodes a SavedModel (`saved_model.pb`). */
 export function decodeSavedModel(bytes: Uint8Array): TfSavedModel {
-  const m = decodeMessage('SavedModel', bytes);
+  return savedModelFromProto(decodeMessage('SavedModel', bytes));
+}
+
+/** A decoded SavedModel message (binary or text format) as TfSavedModel. */
+export function savedModelFromProto(m: PMsg): TfSavedModel {
   return { schemaVersion: num(m.savedModelSchemaVersion), metaGraphs: (m.metaGraphs as PMsg[]).map(metaGraphFromProto) };
 }
 

@@ -16,13 +16,20 @@ import type { Tensor } from '../../ir/tensor.js';
 import type { ModelSourceFiles, ReadOptions } from '../types.js';
 import { readCheckpoint, type TfCheckpoint } from './checkpoint.js';
 import { bindVariables, type VariableBinding } from './ckpt-variables.js';
+import { parseTextMessage } from './proto-text.js';
 import {
-  TfProtoError, decodeKerasMetadata, decodeSavedModel, type TfKerasObject, type TfMetaGraph, type TfSavedModel, type TfSignature,
+  TfProtoError, decodeKerasMetadata, decodeSavedModel, savedModelFromProto, type TfKerasObject, type TfMetaGraph, type TfSavedModel, type TfSignature,
 } from './proto.js';
 import type { TfGraph } from './tf-graph.js';
 
 export const SAVED_MODEL_FORMAT = 'tf-savedmodel';
 export const SAVED_MODEL_PB = 'saved_model.pb';
+/** The text-format variant TF can write (`tf.saved_model` with as_text). */
+export const SAVED_MODEL_PBTXT = 'saved_model.pbtxt';
+
+function hasSavedModelFile(dir: string): boolean {
+  return fs.existsSync(path.join(dir, SAVED_MODEL_PB)) || fs.existsSync(path.join(dir, SAVED_MODEL_PBTXT));
+}
 export const VARIABLES_INDEX = 'variables/variables.index';
 /** The signature key TF uses for the init op of TF2 SavedModels (not a model signature). */
 export const INIT_OP_SIGNATURE = '__saved_model_init_op';
@@ -62,11 +69,11 @@ function join(dir: string, rel: string): string {
  * saved_model.pb file itself), `<version>` for a TF Serving model folder; undefined when none.
  */
 export function savedModelDir(sourcePath: string, isDirectory: boolean): string | undefined {
-  if (!isDirectory) return path.basename(sourcePath) === SAVED_MODEL_PB ? '' : undefined;
-  if (fs.existsSync(path.join(sourcePath, SAVED_MODEL_PB))) return '';
+  if (!isDirectory) return [SAVED_MODEL_PB, SAVED_MODEL_PBTXT].includes(path.basename(sourcePath)) ? '' : undefined;
+  if (hasSavedModelFile(sourcePath)) return '';
   let versions: string[] = [];
   try {
-    versions = fs.readdirSync(sourcePath).filter((d) => /^\d+$/.test(d) && fs.existsSync(path.join(sourcePath, d, SAVED_MODEL_PB)));
+    versions = fs.readdirSync(sourcePath).filter((d) => /^\d+$/.test(d) && hasSavedModelFile(path.join(sourcePath, d)));
   } catch {
     return undefined;
   }
@@ -153,20 +160,27 @@ export function readSavedModel(source: ModelSourceFiles, options: ReadOptions = 
     if (source.isDirectory && sessionBundleDir(source.path) !== undefined) throw sessionBundleError(source.path);
     throw fail(source.path, 'unreadable', `no ${SAVED_MODEL_PB} in this folder`, 'a SavedModel folder holds saved_model.pb and a variables/ folder');
   }
-  const pbRel = source.isDirectory ? join(dir, SAVED_MODEL_PB) : undefined;
+  const textForm = source.isDirectory
+    ? !source.siblingExists(join(dir, SAVED_MODEL_PB)) && source.siblingExists(join(dir, SAVED_MODEL_PBTXT))
+    : path.basename(source.path) === SAVED_MODEL_PBTXT;
+  const fileName = textForm ? SAVED_MODEL_PBTXT : SAVED_MODEL_PB;
+  const pbRel = source.isDirectory ? join(dir, fileName) : undefined;
   const pbLabel = source.isDirectory ? path.join(source.path, pbRel!) : source.path;
   const bytes = pbRel ? source.readSibling(pbRel) : source.readAll();
   let savedModel: TfSavedModel;
   try {
-    savedModel = decodeSavedModel(bytes);
+    savedModel = textForm ? savedModelFromProto(parseTextMessage('SavedModel', new TextDecoder().decode(bytes))) : decodeSavedModel(bytes);
   } catch (e) {
     if (e instanceof TfProtoError) {
-      throw fail(pbLabel, 'unreadable', `${SAVED_MODEL_PB} is not a valid SavedModel: ${e.detail}`, 'the file may be truncated or corrupt');
+      throw fail(pbLabel, 'unreadable', `${fileName} is not a valid SavedModel: ${e.detail}`, 'the file may be truncated or corrupt');
     }
     throw e;
   }
   const metaGraph = chooseMetaGraph(savedModel, pbLabel);
-  const signature = chooseSignature(metaGraph, options.signature, pbLabel);
+  // With --outputs (and no --signature) the cut points are the user's: an ambiguous choice is no error.
+  const signature = options.outputs?.length && options.signature === undefined
+    ? metaGraph.signatures[DEFAULT_SIGNATURE] ?? (signatureKeys(metaGraph).length === 1 ? metaGraph.signatures[signatureKeys(metaGraph)[0]!] : undefined)
+    : chooseSignature(metaGraph, options.signature, pbLabel);
 
   const indexRel = join(dir, VARIABLES_INDEX);
   const checkpoint = source.siblingExists(indexRel) ? readCheckpoint(source, indexRel) : undefined;

@@ -63,6 +63,9 @@ export function looksLikeGraphDef(head: Uint8Array): boolean {
   return name !== undefined && name.length > 0 && op !== undefined && OP_NAME.test(op);
 }
 
+/** Keys of MetaGraphDef fields 1..7 (all length-delimited). */
+const META_GRAPH_KEYS = new Set([0x0a, 0x12, 0x1a, 0x22, 0x2a, 0x32, 0x3a]);
+
 /** True when the head starts like a SavedModel message: schema version, then a MetaGraphDef. */
 export function looksLikeSavedModelPb(head: Uint8Array): boolean {
   if (head.length < 6 || head[0] !== 0x08) return false;
@@ -70,14 +73,13 @@ export function looksLikeSavedModelPb(head: Uint8Array): boolean {
   if (!v || v[0] > 16 || head[v[1]] !== 0x12) return false;
   const len = varint(head, v[1] + 1);
   if (!len || len[0] < 2) return false;
-  // A MetaGraphDef starts with meta_info_def (field 1) or graph_def (field 2), both messages.
-  const first = head[len[1]];
-  return first === 0x0a || first === 0x12;
+  // A MetaGraphDef's fields 1..7 are all messages (newer TF writes object_graph_def, field 7, first).
+  return META_GRAPH_KEYS.has(head[len[1]]!);
 }
 
 /** True when the head starts like a MetaGraphDef (a `.meta` file): meta_info_def or graph_def first. */
 export function looksLikeMetaGraph(head: Uint8Array): boolean {
-  if (head.length < 4 || (head[0] !== 0x0a && head[0] !== 0x12)) return false;
+  if (head.length < 4 || !META_GRAPH_KEYS.has(head[0]!)) return false;
   const len = varint(head, 1);
   return !!len && len[0] > 0;
 }
@@ -127,6 +129,7 @@ export function isCheckpointFolder(p: string): boolean {
 
 export function sniffSavedModel(head: Uint8Array, p: string): boolean {
   if (head.length === 0) return isDirectory(p) && isSavedModelFolder(p);
+  if (path.basename(p) === 'saved_model.pbtxt') return /^\s*(#[^\n]*\n\s*)*(saved_model_schema_version|meta_graphs)\s*[:{<]/.test(new TextDecoder().decode(head.subarray(0, 512)));
   return path.basename(p) === 'saved_model.pb' && looksLikeSavedModelPb(head);
 }
 

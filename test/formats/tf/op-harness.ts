@@ -115,8 +115,26 @@ function contextFor(graph: Graph, tf: TfGraph, node: TfNode): TfOpContext {
   return ctx;
 }
 
-/** Converts a one-op TfGraph (Placeholders, Consts, then op nodes) into an IR model. */
+type Importer = (tf: TfGraph, options?: { outputs?: string[] }) => Graph;
+/** The project's TF graph importer (src/formats/tf/import-graph.ts) once it exists. */
+const IMPORTER = '../../../src/formats/tf/import-graph.js';
+let importer: Importer | undefined;
+try {
+  importer = ((await import(/* @vite-ignore */ IMPORTER)) as { importTfGraph?: Importer }).importTfGraph;
+} catch {
+  importer = undefined;
+}
+if (!importer) console.warn('op-harness: src/formats/tf/import-graph.ts not available; converting with the minimal one-op importer');
+export const usingRealImporter = !!importer;
+
+/** Converts a TfGraph into an IR model: with importTfGraph when present, else the minimal importer. */
 export function convertOneOp(tf: TfGraph, outputs: string[]): Model {
+  if (importer) return new Model(importer(tf, { outputs }), { format: 'tf' });
+  return convertMinimal(tf, outputs);
+}
+
+/** The minimal importer: Placeholders, Consts, then op nodes. */
+function convertMinimal(tf: TfGraph, outputs: string[]): Model {
   const graph = new Graph('tf');
   const values = new Map<string, Value[]>();
   for (const n of tf.nodes) {
@@ -150,7 +168,9 @@ export async function runOurs(c: OpCase, backend?: string): Promise<{ model: Mod
   inferShapes(model.graph);
   const session = await Session.create(model, { backend });
   try {
-    const out = await session.run(feedsOf(c));
+    const given = feedsOf(c);
+    const feeds = new Map(model.graph.inputs.map((v) => [v.name, given[v.name] ?? given[v.name.replace(/:0$/, '')]!]));
+    const out = await session.run(feeds);
     const outputs = model.graph.outputs.map((o) => out.get(o.name)!);
     model.graph.outputs.forEach((o, i) => {
       expect(o.dtype, `${c.op}: inferred dtype of output ${i}`).toBe(outputs[i]!.dtype);

@@ -54,6 +54,12 @@ describe.skipIf(!hasPython('numpy'))('activations vs numpy', () => {
       inputs: [{ name: 'x', value: rand('float32', [3, 4], 5, -4, 4) }, { name: 'lo', value: rand('float32', [3, 4], 6, -3, 0) }, { name: 'hi', value: rand('float32', [3, 4], 7, 0, 3) }],
     }, 'out = np.minimum(np.maximum(x, lo), hi)');
   });
+  it('Softplus, Sigmoid and Tanh at extreme inputs stay finite', async () => {
+    const x = Tensor.fromArray('float32', [6], [-100, -30, -1e-3, 1e-3, 30, 100]);
+    await expectNumpy(un('Softplus', x), 'out = np.logaddexp(np.float32(0), x)', { atol: 1e-7, rtol: 1e-6 });
+    await expectNumpy(un('Sigmoid', x), 'out = (1 / (1 + np.exp(-x.astype(np.float64)))).astype(np.float32)', { atol: 1e-7, rtol: 1e-6 });
+    await expectNumpy(un('Tanh', x), 'out = np.tanh(x)', { atol: 1e-7, rtol: 1e-6 });
+  });
   it('Softsign (tfjs has no Softsign kernel in the converter)', async () => {
     await expectNumpy(un('Softsign', rand('float32', [20], 9, -5, 5)), 'out = x / (1 + np.abs(x))', { atol: 1e-7, rtol: 1e-6 });
   });

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor, type DType } from '../../../src/ir/tensor.js';
 import { hasPython } from '../../helpers/cli.js';
-import { expectNumpy, expectOracle, rand, runOurs, type OpCase } from './op-harness.js';
+import { expectNumpy, expectOracle, rand, runOracle, runOurs, type OpCase } from './op-harness.js';
 
 const bin = (op: string, a: Tensor, b: Tensor, attrs?: OpCase['attrs']): OpCase => ({ op, inputs: [{ name: 'a', value: a }, { name: 'b', value: b }], attrs });
 const un = (op: string, x: Tensor, attrs?: OpCase['attrs']): OpCase => ({ op, inputs: [{ name: 'x', value: x }], attrs });
@@ -85,6 +85,17 @@ describe.skipIf(!hasPython('numpy'))('integer division semantics of TensorFlow v
       await expectNumpy(bin(op, x, y), 'out = np.fmod(a, b)', { dtype: 'int32' });
     });
   }
+  it('tfjs-converter floors integer Div and Mod where TF truncates: they differ only at mixed signs', async () => {
+    const a = Tensor.fromArray('int32', [4], [-7, 7, -7, 7]);
+    const b = Tensor.fromArray('int32', [4], [3, -3, -3, 3]);
+    for (const op of ['Div', 'Mod']) {
+      const c = bin(op, a, b);
+      const [{ outputs }, tfjs] = await Promise.all([runOurs(c), runOracle(c)]);
+      const ours = Array.from(outputs[0]!.toFloat64());
+      const theirs = Array.from(tfjs[0]!.toFloat64());
+      expect(ours.map((v, i) => v === theirs[i])).toEqual([false, false, true, true]);
+    }
+  });
   it('FloorDiv / FloorMod int64', async () => {
     const x64 = rand('int64', [3, 5], 22, -1000, 1000);
     const y64 = nonZeroInts('int64', [5], 23, -20, 20);
@@ -209,6 +220,11 @@ describe('Atan2, Xdivy, Xlogy, Xlog1py, ApproximateEqual', () => {
     const yp = Tensor.fromArray('float32', [6], [0, 2, 0.5, 4, 3, 2]);
     await expectNumpy(bin('Xlogy', x, yp), 'out = np.where(a == 0, np.float32(0), a * np.log(b))', { atol: 1e-6 });
     await expectNumpy(bin('Xlog1py', x, yp), 'out = np.where(a == 0, np.float32(0), a * np.log1p(b))', { atol: 1e-6 });
+  });
+  it.skipIf(!hasPython('numpy'))('MulNoNan gives 0 where y == 0, even for infinite or NaN x', async () => {
+    const x = Tensor.fromArray('float32', [5], [Infinity, NaN, 2, -3, 1.5]);
+    const y = Tensor.fromArray('float32', [5], [0, 0, 0.5, 0, -2]);
+    await expectNumpy(bin('MulNoNan', x, y), 'out = np.where(b == 0, np.float32(0), a * b)');
   });
   it.skipIf(!hasPython('numpy'))('ApproximateEqual with its tolerance', async () => {
     const a = rand('float32', [12], 62, -1, 1);
