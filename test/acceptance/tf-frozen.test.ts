@@ -16,7 +16,7 @@ import { compareTensors } from '../../src/runtime/compare.js';
 import { prng } from '../../src/runtime/random-inputs.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import type { Model } from '../../src/ir/graph.js';
-import { runTfjsGraphOracle } from '../helpers/tf-oracle.js';
+import { fromTfjs, runTfjsGraphOracle, tf, tfconv, toTfjs } from '../helpers/tf-oracle.js';
 import { PY, SHARED, hasPython } from '../helpers/cli.js';
 
 const REAL = join(SHARED, 'real');
@@ -68,11 +68,25 @@ interface Case {
   outputs: string[];
   inputShapes?: Record<string, number[]>;
   cnn?: boolean;
+  /** Also written with --to tfjs and run in tfjs-converter. */
+  tfjs?: boolean;
+}
+
+/** tfjs-converter running a written graph-model (model.json + shards in `dir`). */
+async function runTfjsGraphJson(json: { modelTopology: object; weightsManifest: { paths: string[]; weights: object[] }[] }, dir: string, feeds: Record<string, Tensor>, inputKeys: string[], outputKeys: string[]): Promise<Tensor[]> {
+  const data = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
+  const model = await tfconv.loadGraphModel(tf.io.fromMemory({
+    modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), format: 'graph-model',
+    weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+  } as never));
+  const values = Object.values(feeds);
+  const ys = model.execute(Object.fromEntries(inputKeys.map((k, i) => [k, toTfjs(values[i]!)])), outputKeys);
+  return (Array.isArray(ys) ? ys : [ys]).map((y) => fromTfjs(y));
 }
 
 const CASES: Case[] = [
-  { dir: 'tf2onnx-fc-layers', file: 'frozen.pb', feeds: { X: seeded([2, 784], 1, 0, 1) }, outputs: ['model/pred/BiasAdd'] },
-  { dir: 'tf2onnx-ae0', file: 'frozen.pb', feeds: { X: seeded([2, 784], 2, 0, 1) }, outputs: ['decode/dense_1/Sigmoid'] },
+  { dir: 'tf2onnx-fc-layers', file: 'frozen.pb', feeds: { X: seeded([2, 784], 1, 0, 1) }, outputs: ['model/pred/BiasAdd'], tfjs: true },
+  { dir: 'tf2onnx-ae0', file: 'frozen.pb', feeds: { X: seeded([2, 784], 2, 0, 1) }, outputs: ['decode/dense_1/Sigmoid'], tfjs: true },
   {
     dir: 'tf2onnx-lstm', file: 'frozen.pb', feeds: { X: seeded([1, 784], 3, 0, 1), keep_prob: Tensor.fromArray('float32', [], [1]) },
     outputs: ['model/pred'], inputShapes: { X: [1, 784], keep_prob: [] },
@@ -81,7 +95,7 @@ const CASES: Case[] = [
     dir: 'tf2onnx-gru', file: 'frozen.pb', feeds: { X: seeded([1, 784], 4, 0, 1), keep_prob: Tensor.fromArray('float32', [], [1]) },
     outputs: ['model/pred'], inputShapes: { X: [1, 784], keep_prob: [] },
   },
-  { dir: 'mlnet-cifar-frozen-and-ckpt', file: 'frozen_model.pb', feeds: { Input: seeded([2, 32, 32, 3], 5, 0, 1) }, outputs: ['Output'], cnn: true },
+  { dir: 'mlnet-cifar-frozen-and-ckpt', file: 'frozen_model.pb', feeds: { Input: seeded([2, 32, 32, 3], 5, 0, 1) }, outputs: ['Output'], cnn: true, tfjs: true },
 ];
 
 describe.skipIf(!existsSync(REAL))('frozen TF GraphDefs against tfjs-converter and onnxruntime', () => {
@@ -101,6 +115,18 @@ describe.skipIf(!existsSync(REAL))('frozen TF GraphDefs against tfjs-converter a
       want.forEach((w, i) => expectClose(got[i]!, w, `${c.dir} output ${i} vs tfjs-converter`));
       const ort = await onnxRuntime(model, feeds);
       if (ort) want.forEach((w, i) => expectClose(ort[i]!, w, `${c.dir} output ${i}: onnxruntime vs tfjs-converter`));
+      if (c.tfjs) {
+        // Written back as a tfjs graph-model, it loads in tfjs-converter with the same outputs.
+        const dir = mkdtempSync(join(tmpdir(), 'mconv-tf-tfjs-'));
+        dirs.push(dir);
+        await save(model, join(dir, 'model.json'), { format: 'tfjs' });
+        const back = await loadModel(join(dir, 'model.json'));
+        const again = await run(back, new Map(back.graph.inputs.map((v, i) => [v.name, feeds.get(model.graph.inputs[i]!.name)!])));
+        want.forEach((w, i) => expectClose(again.outputs.get(back.graph.outputs[i]!.name)!, w, `${c.dir} output ${i} after --to tfjs`));
+        const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+        const written = await runTfjsGraphJson(json, dir, Object.fromEntries(feeds), Object.keys(json.signature.inputs), Object.keys(json.signature.outputs));
+        want.forEach((w, i) => expectClose(written[i]!, w, `${c.dir} output ${i}: --to tfjs in tfjs-converter`));
+      }
       if (c.cnn) {
         const g = model.graph;
         const ts = g.findNodesByOp('Transpose');
