@@ -51,13 +51,13 @@ const WEIGHTS_ONLY_FORMATS = new Set(['safetensors', 'torch']);
 export function requireGraph(model: Model, what: string): void {
   if (model.graph.outputs.length > 0) return;
   const m = model.metadata;
-  const why = m['torch.graph_error'] ?? m['keras.graph_error'];
+  const why = m['torch.graph_error'] ?? m['keras.graph_error'] ?? m['tf.graph_error'];
   throw new MconvError({
     kind: 'unsupported',
     file: model.source.path,
     format: model.source.format,
     message: why ? `cannot ${what}: no graph could be built (${why})` : `cannot ${what}: the file holds weights only, no computation graph`,
-    hint: m['torch.note'] ?? m['keras.note'] ?? 'give the architecture (--arch FILE or --config FILE), or convert to safetensors to move the weights alone',
+    hint: m['torch.note'] ?? m['keras.note'] ?? m['tf.note'] ?? 'give the architecture (--arch FILE or --config FILE), or convert to safetensors to move the weights alone',
   });
 }
 

@@ -5,7 +5,7 @@
  * outputs. The graph goes through the TF importer like a frozen GraphDef.
  */
 import { MconvError, unreadable } from '../../errors.js';
-import { Model } from '../../ir/graph.js';
+import { Graph, Model } from '../../ir/graph.js';
 import type { FormatHandler, ModelSourceFiles, ReadOptions } from '../types.js';
 import { tfGraphFromJson } from '../tf/graph-json.js';
 import { importTfGraph } from '../tf/import-graph.js';
@@ -65,10 +65,18 @@ export async function readTfjsGraphModel(source: ModelSourceFiles, options: Read
       graphName: 'tfjs',
     });
   } catch (e) {
-    if (e instanceof MconvError && !e.file) {
+    if (!(e instanceof MconvError)) throw e;
+    if (e.kind !== 'unsupported') {
+      if (e.file) throw e;
       throw new MconvError({ kind: e.kind, file: source.path, format: 'tfjs-graph', message: e.message, where: e.where, hint: e.hint, cause: e });
     }
-    throw e;
+    // Ops without converters: the model still inspects (its weights), convert and run say why not.
+    const weightsOnly = new Graph('tfjs');
+    for (const [name, t] of weights) weightsOnly.addInitializer(weightsOnly.uniqueValueName(name), t);
+    const model = new Model(weightsOnly, { format: 'tfjs-graph', path: source.path, fileSize: source.size });
+    model.metadata['tf.graph_error'] = e.message;
+    model.metadata['tf.note'] = e.hint ?? 'the graph could not be converted; the model holds its weights only';
+    return model;
   }
   const model = new Model(graph, { format: 'tfjs-graph', path: source.path, fileSize: source.size });
   model.pendingPasses = true;

@@ -90,6 +90,9 @@ describe.skipIf(!existsSync(REAL))('tfjs graph-models', () => {
 
   it('the LSTM benchmark (StatelessWhile + TensorList ops) inspects its weights and is refused naming every missing op', async () => {
     const path = join(REAL, 'tfjs-lstm-benchmark-model', 'model.json');
+    const i = await mconv(['inspect', path, '--json']);
+    expect(i.code, i.stderr).toBe(0);
+    expect(JSON.parse(i.stdout).parameters).toBeGreaterThan(100000);
     const r = await mconv(['convert', path, '--to', 'onnx', '-o', join(tmp(), 'x.onnx')]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/StatelessWhile x\d+.*TensorList/);
