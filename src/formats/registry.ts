@@ -109,6 +109,12 @@ export async function loadModel(p: string, options: LoadOptions = {}): Promise<M
   }
 }
 
+/** A JSON object with a Keras model's class_name and config at the top (what model.to_json() writes). */
+function looksLikeKerasArchitecture(source: ModelSourceFiles): boolean {
+  const head = new TextDecoder().decode(source.readRange(0, Math.min(SNIFF_BYTES, source.size)));
+  return /^\s*\{/.test(head) && /"class_name"\s*:\s*"(Sequential|Functional|Model)"/.test(head) && /"config"\s*:/.test(head);
+}
+
 function notAModel(source: ModelSourceFiles): MconvError {
   const ext = path.extname(source.path).toLowerCase();
   const known = FORMATS.find((f) => ext && matchesExtension(f, source.path));
@@ -118,6 +124,10 @@ function notAModel(source: ModelSourceFiles): MconvError {
       `supported: ${supportedList()}`);
   }
   if (source.size === 0) return unreadable(source.path, undefined, 'the file is empty', 'check that the file was written completely');
+  if (ext === '.json' && looksLikeKerasArchitecture(source)) {
+    return unsupported(source.path, 'keras', 'this is a Keras architecture (model.to_json()) without weights',
+      'give it with --config to the weights file it describes, e.g. mconv inspect weights.h5 --config model.json');
+  }
   if (known) {
     return unreadable(source.path, known.id, `the file has a ${ext} extension but its content is not a valid ${known.title} file`,
       'the file may be truncated or corrupt, or saved in another format');
