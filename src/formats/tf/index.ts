@@ -6,6 +6,7 @@
  * When the importer cannot convert a graph (an op without a converter), the Model keeps the
  * weights, no outputs, and the reason in `tf.graph_error`.
  */
+import { importTfGraph, type TfImportOptions } from './import-graph.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MconvError } from '../../errors.js';
@@ -48,31 +49,11 @@ export const TF_META = {
 
 // ---- the graph importer (import-graph.ts) ----
 
-export interface TfImportOptions {
-  variables?: Map<string, Tensor>;
-  inputs?: string[];
-  outputs?: string[];
-  inputNames?: string[];
-  outputNames?: string[];
-  inputShapes?: Record<string, (number | string)[]>;
-  graphName?: string;
-}
-type ImportTfGraph = (tf: TfGraph, options?: TfImportOptions) => Graph;
+export type { TfImportOptions };
 
-let importerPromise: Promise<ImportTfGraph | undefined> | undefined;
-/** The importer, loaded on first use (undefined in a build without it). */
-function loadImporter(): Promise<ImportTfGraph | undefined> {
-  const spec = './import-graph.js';
-  importerPromise ??= import(spec).then(
-    (m: { importTfGraph?: ImportTfGraph }) => m.importTfGraph,
-    (e: NodeJS.ErrnoException) => {
-      // Only the importer itself missing means "not in this build"; a module it imports failing is a bug to show.
-      const msg = String(e?.message);
-      if ((e?.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load url/.test(msg)) && /(module|url) '?[^' ]*import-graph\.[jt]s/.test(msg)) return undefined;
-      throw e;
-    },
-  );
-  return importerPromise;
+/** The importer (kept behind a function so the read path stays as it was written). */
+function loadImporter(): Promise<typeof importTfGraph> {
+  return Promise.resolve(importTfGraph);
 }
 
 interface Built {
