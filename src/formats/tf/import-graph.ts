@@ -119,7 +119,7 @@ class Importer {
       top.values.set(refKey(r), v);
     }
     const order = this.needed(top, outRefs, true);
-    this.checkSupported(order.map((n) => n.op), order);
+    this.checkSupported(order);
     for (const n of order) this.convert(top, n);
     const seen = new Set<Value>();
     this.graph.outputs = outRefs.map((r, i) => {
@@ -190,7 +190,7 @@ class Importer {
   }
 
   /** One error listing every op without a converter, with counts (functions called included). */
-  private checkSupported(ops: string[], nodes: TfNode[]): void {
+  private checkSupported(nodes: TfNode[]): void {
     const missing = new Map<string, number>();
     const seenFns = new Set<string>();
     const visit = (list: TfNode[]) => {
@@ -218,7 +218,6 @@ class Importer {
         missing.set(n.op, (missing.get(n.op) ?? 0) + 1);
       }
     };
-    void ops;
     visit(nodes);
     if (missing.size) {
       const list = [...missing].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([op, c]) => `${op} x${c}`).join(', ');
@@ -232,7 +231,7 @@ class Importer {
   }
 
   private valueOf(scope: Scope, r: Ref): Value {
-    const v = scope.values.get(refKey(r)) ?? (r.port === 0 ? undefined : undefined);
+    const v = scope.values.get(refKey(r));
     if (!v) throw tfError(`output ${r.port} of ${JSON.stringify(r.node)} was not produced`, r.node);
     return v;
   }
