@@ -3,15 +3,17 @@
  * without a converter at once, then converts the needed nodes in topological order: sources
  * (Placeholder, Const, variables) and pass-throughs (Identity, ReadVariableOp, ...) here, every
  * other op through its registered converter (`ops/*.ts`, contract in `op-api.ts`). Calls of
- * library functions (PartitionedCall, StatefulPartitionedCall) are inlined.
+ * library functions (PartitionedCall, StatefulPartitionedCall) are inlined; While/If loops and
+ * branches become ONNX Loop/If nodes with subgraphs (`control-flow.ts`).
  *
  * Names: a TF tensor `node:0` becomes the IR value `node`, `node:k` the value `node:k`; graph
  * inputs are named after their Placeholder (or given names), outputs likewise.
  */
 import { MconvError } from '../../errors.js';
 import { Graph, Node, Value, attr, type Attrs } from '../../ir/graph.js';
-import { inferNode } from '../../ir/infer.js';
+import { inferNode, inferShapes } from '../../ir/infer.js';
 import { Tensor, type DType, type Shape } from '../../ir/tensor.js';
+import { convertIf, convertWhile, CONTROL_FLOW_OPS, type ControlFlowHost } from './control-flow.js';
 import { tfOpConverter, type TfOpContext } from './op-api.js';
 import { irDType, TF_DTYPE_NAMES, type TfAttr, type TfFunction, type TfGraph, type TfNode } from './tf-graph.js';
 import './ops/index.js';
@@ -38,7 +40,7 @@ const PASS_THROUGH = new Set([
 /** Ops the importer itself handles. */
 const BUILT_IN = new Set([
   ...PASS_THROUGH, 'Placeholder', 'Const', 'HostConst', 'VariableV2', 'Variable', 'VarHandleOp', 'IdentityN', 'NoOp',
-  'PartitionedCall', 'StatefulPartitionedCall',
+  'PartitionedCall', 'StatefulPartitionedCall', ...CONTROL_FLOW_OPS,
 ]);
 /** Sinks that are not results: state updates, saving, initialisation. */
 const NOT_RESULTS = /^(NoOp|Assign.*|Save.*|Restore.*|MergeV2Checkpoints|VarIsInitializedOp|Apply.*|ResourceApply.*|ShardedFilename|ShardedFilespec|StringJoin|Const|Placeholder.*|VarHandleOp|VariableV2|Variable|Print.*|Assert|DisableCopyOnRead|StaticRegexFullMatch)$/;
@@ -73,6 +75,8 @@ function tfError(message: string, where?: string, hint?: string): MconvError {
 interface Scope {
   /** IR name prefix for nodes converted in this scope. */
   prefix: string;
+  /** The IR graph nodes go to: the main graph, or a Loop/If body. Weights always go to the main graph. */
+  graph: Graph;
   nodes: Map<string, TfNode>;
   /** Values already known: function arguments, converted nodes' ports. */
   values: Map<string, Value>;
@@ -98,6 +102,7 @@ class Importer {
   run(): Graph {
     const top: Scope = {
       prefix: '',
+      graph: this.graph,
       nodes: new Map(this.tf.nodes.map((n) => [n.name, n])),
       values: new Map(),
       resolve: (s) => parseRef(s),
@@ -214,7 +219,20 @@ class Importer {
           }
           continue;
         }
-        if (BUILT_IN.has(n.op) || tfOpConverter(n.op)) continue;
+        if (BUILT_IN.has(n.op) || tfOpConverter(n.op)) {
+          // Loop bodies, conditions and branches are converted too.
+          for (const a of Object.values(n.attr)) {
+            for (const f of [a.func, ...(a.list?.func ?? [])]) {
+              const fn = f ? this.fns.get(f.name) : undefined;
+              if (f && !fn) missing.set(`${n.op} of a missing function ${f.name}`, 1);
+              if (fn && !seenFns.has(fn.name)) {
+                seenFns.add(fn.name);
+                visit(fn.nodes);
+              }
+            }
+          }
+          continue;
+        }
         missing.set(n.op, (missing.get(n.op) ?? 0) + 1);
       }
     };
@@ -246,7 +264,8 @@ class Importer {
   }
 
   private convert(scope: Scope, n: TfNode): void {
-    const g = this.graph;
+    const g = scope.graph;
+    const root = this.graph;
     const irName = `${scope.prefix}${n.name}`;
     // Cut points are graph inputs already (made in run()).
     if (scope.prefix === '' && this.isCut(n.name)) return;
@@ -274,7 +293,7 @@ class Importer {
       case 'HostConst': {
         const t = n.attr.value?.tensor;
         if (!t) throw new MconvError({ kind: 'unreadable', format: 'tf', message: 'a Const node without a value', where: irName });
-        scope.values.set(n.name, g.addInitializer(g.uniqueValueName(irName), t));
+        scope.values.set(n.name, root.addInitializer(root.uniqueValueName(irName), t));
         return;
       }
       case 'VariableV2':
@@ -289,7 +308,7 @@ class Importer {
             hint: 'read the SavedModel folder or the checkpoint with its .meta graph, or a frozen graph',
           });
         }
-        scope.values.set(n.name, g.addInitializer(g.uniqueValueName(irName), t));
+        scope.values.set(n.name, root.addInitializer(root.uniqueValueName(irName), t));
         return;
       }
       case 'NoOp':
@@ -303,9 +322,17 @@ class Importer {
         const fname = n.attr.f?.func?.name;
         const fn = fname ? this.fns.get(fname) : undefined;
         if (!fn) throw tfError(`calls function ${JSON.stringify(fname)}, which the graph's library lacks`, irName);
-        this.set(scope, n, this.inline(fn, this.dataInputs(n).map((s) => this.input(scope, s)), `${irName}/`));
+        this.set(scope, n, this.inline(fn, this.dataInputs(n).map((s) => this.input(scope, s)), `${irName}/`, g));
         return;
       }
+      case 'While':
+      case 'StatelessWhile':
+        this.set(scope, n, this.controlFlow(scope, n, irName, convertWhile));
+        return;
+      case 'If':
+      case 'StatelessIf':
+        this.set(scope, n, this.controlFlow(scope, n, irName, convertIf));
+        return;
       default:
         break;
     }
@@ -315,7 +342,7 @@ class Importer {
     }
     const fn = this.fns.get(n.op);
     if (fn) {
-      this.set(scope, n, this.inline(fn, this.dataInputs(n).map((s) => this.input(scope, s)), `${irName}/`));
+      this.set(scope, n, this.inline(fn, this.dataInputs(n).map((s) => this.input(scope, s)), `${irName}/`, g));
       return;
     }
     const conv = tfOpConverter(n.op);
@@ -323,7 +350,7 @@ class Importer {
     const inputs = this.dataInputs(n).map((s) => this.input(scope, s));
     let outs: Value[];
     try {
-      outs = conv(this.context(n, irName), inputs);
+      outs = conv(this.context(n, irName, g), inputs);
     } catch (e) {
       if (e instanceof MconvError) {
         if (e.where) throw e;
@@ -334,10 +361,22 @@ class Importer {
     this.set(scope, n, outs);
   }
 
-  /** Converts a function body on the given argument values; returns the values of its outputs in order. */
-  private inline(fn: TfFunction, args: Value[], prefix: string): Value[] {
+  /** Converts a While/If node with the control-flow module, errors named after the node. */
+  private controlFlow(scope: Scope, n: TfNode, irName: string,
+    convert: (host: ControlFlowHost, graph: Graph, n: TfNode, irName: string, inputs: Value[]) => Value[]): Value[] {
+    const host: ControlFlowHost = {
+      root: this.graph,
+      fn: (name) => this.fns.get(name),
+      inline: (fn, args, prefix, graph) => this.inline(fn, args, prefix, graph),
+    };
+    return convert(host, scope.graph, n, irName, this.dataInputs(n).map((s) => this.input(scope, s)));
+  }
+
+  /** Converts a function body on the given argument values into `graph`; returns the values of its outputs in order. */
+  private inline(fn: TfFunction, args: Value[], prefix: string, graph: Graph): Value[] {
     const scope: Scope = {
       prefix,
+      graph,
       nodes: new Map(fn.nodes.map((n) => [n.name, n])),
       values: new Map(),
       resolve: (s) => {
@@ -397,8 +436,8 @@ class Importer {
     return s.map((d, i) => (d >= 0 ? d : i === 0 ? 'batch' : `${name}_d${i}`));
   }
 
-  private context(n: TfNode, irName: string): TfOpContext {
-    const g = this.graph;
+  private context(n: TfNode, irName: string, g: Graph): TfOpContext {
+    const root = this.graph;
     let emitted = 0;
     const missing = (name: string) =>
       new MconvError({ kind: 'unreadable', format: 'tf', where: `${irName} (${n.op})`, message: `attribute ${name} is missing` });
@@ -406,6 +445,7 @@ class Importer {
     const ctx: TfOpContext = {
       graph: g,
       node: n,
+      irName,
       tfGraph: this.tf,
       fn: (name) => self.fns.get(name),
       attr: (name) => n.attr[name],
@@ -439,7 +479,7 @@ class Importer {
           hint: 'freeze the graph, or give fixed input shapes with --input-shape so that it folds',
         });
       },
-      initializer: (suffix, t) => g.addInitializer(g.uniqueValueName(`${irName}/${suffix}`), t),
+      initializer: (suffix, t) => root.addInitializer(root.uniqueValueName(`${irName}/${suffix}`), t),
       ints64: (suffix, values, shape) => ctx.initializer(suffix, Tensor.fromArray('int64', shape ?? [values.length], values.map((x) => BigInt(x)))),
       floats32: (suffix, values, shape) => ctx.initializer(suffix, Tensor.fromArray('float32', shape ?? [values.length], values)),
       emit: (op: string, inputs: (Value | null)[], attrs: Attrs = {}, outputs = 1, suffix?: string) => {
@@ -500,7 +540,12 @@ function constantOf(v: Value): Tensor | undefined {
 
 /** TF graph -> IR graph (ONNX semantics, TF layouts kept between ops; run the passes after). */
 export function importTfGraph(tf: TfGraph, options: TfImportOptions = {}): Graph {
-  return new Importer(tf, options).run();
+  const graph = new Importer(tf, options).run();
+  // Nodes were typed one by one as they were made; values after a sequence (TensorList) or a
+  // Loop/If need the whole-graph pass, which follows sequence types through subgraphs.
+  const hasSubgraphs = graph.nodes.some((n) => n.op === 'Loop' || n.op === 'If' || n.op.startsWith('Sequence') || n.op.endsWith('Sequence'));
+  if (hasSubgraphs) inferShapes(graph);
+  return graph;
 }
 
 export type { TfAttr };

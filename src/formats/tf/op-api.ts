@@ -16,6 +16,8 @@ export interface TfOpContext {
   graph: Graph;
   /** The TF node being converted. */
   node: TfNode;
+  /** The IR name of the node `emit` makes first (other names derive from it). */
+  irName: string;
   /** The whole TF graph (for function libraries: StatelessWhile/If bodies). */
   tfGraph: TfGraph;
   /** A function of the library by name, or undefined. */

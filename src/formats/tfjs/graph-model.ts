@@ -40,9 +40,16 @@ export async function readTfjsGraphModel(source: ModelSourceFiles, options: Read
   const topology = json.modelTopology as Json | undefined;
   if (!topology || !Array.isArray(topology.node)) throw unreadable(source.path, 'tfjs-graph', 'modelTopology holds no GraphDef (no node list)');
   const tf = tfGraphFromJson(topology as never);
-  // Const values come from the manifest, by node name.
+  // Const values come from the manifest, by node name (`<function>/<node>` inside library functions).
   const weights = new Map(readManifest(json, source, 'tfjs-graph').map((e) => [e.name, e.tensor]));
   const consts = new Map(tf.nodes.filter((n) => n.op === 'Const').map((n) => [n.name, n]));
+  for (const f of tf.functions) {
+    for (const n of f.nodes) {
+      if (n.op !== 'Const') continue;
+      const key = weights.has(n.name) ? n.name : `${f.name}/${n.name}`;
+      if (weights.has(key)) consts.set(key, n);
+    }
+  }
   for (const [name, t] of weights) {
     const n = consts.get(name);
     if (n) n.attr.value = { tensor: t };

@@ -5,6 +5,10 @@ import { a, defineOps, type InferContext, type ValueType } from './schema.js';
 
 /** The common type of two values that may take either form (If branches, loop-carried values). */
 function mergeTypes(ctx: InferContext, x: ValueType | undefined, y: ValueType | undefined, out: number): ValueType {
+  if (x?.sequence || y?.sequence) {
+    // Sequences (loop-carried lists, branch results): the element type both sides agree on.
+    return { sequence: { elem: mergeTypes(ctx, x?.sequence?.elem, y?.sequence?.elem, out) } };
+  }
   if (!x) return { dtype: y?.dtype, shape: y?.shape?.slice() };
   if (!y) return { dtype: x.dtype, shape: x.shape?.slice() };
   const dtype = x.dtype ?? y.dtype;

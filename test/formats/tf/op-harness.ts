@@ -72,7 +72,7 @@ function attrError(node: TfNode, name: string): MconvError {
 function contextFor(graph: Graph, tf: TfGraph, node: TfNode): TfOpContext {
   let emitted = 0;
   const ctx: TfOpContext = {
-    graph, node, tfGraph: tf,
+    graph, node, tfGraph: tf, irName: node.name,
     fn: (name) => tf.functions.find((f) => f.name === name),
     attr: (name) => node.attr[name],
     int: (name, def) => node.attr[name]?.i ?? def ?? (() => { throw attrError(node, name); })(),

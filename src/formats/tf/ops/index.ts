@@ -5,3 +5,4 @@ import './activation.js';
 import './misc.js';
 import './nn.js';
 import './array.js';
+import './tensor-list.js';
