@@ -90,11 +90,17 @@ async function importGraph(req: TfImportRequest, options: ReadOptions, source: M
   } else {
     error = 'the TensorFlow graph importer is not available in this build';
   }
-  const graph = new Graph(req.graphName);
-  for (const [name, t] of fallbackWeights()) graph.addInitializer(graph.uniqueValueName(name), t);
+  return weightsOnly(req.graphName, fallbackWeights(), source, format, error);
+}
+
+/** A model of the weights alone, saying why there is no graph (for convert/run to repeat). */
+function weightsOnly(name: string, weights: Map<string, Tensor>, source: ModelSourceFiles, format: string, error: string,
+  note = 'the graph could not be converted; the model holds its weights only'): Built {
+  const graph = new Graph(name);
+  for (const [k, t] of weights) graph.addInitializer(graph.uniqueValueName(k), t);
   const model = new Model(graph, { format, path: source.path, fileSize: source.size });
   model.metadata[TF_META.graphError] = error;
-  model.metadata[TF_META.note] = 'the graph could not be converted; the model holds its weights only';
+  model.metadata[TF_META.note] = note;
   return { model, error };
 }
 
@@ -225,7 +231,9 @@ function layerParameters(og: TfObjectGraph, id: number, layerIds: Set<number>): 
 async function readSavedModelHandler(source: ModelSourceFiles, options: ReadOptions = {}): Promise<Model> {
   const c = readSavedModel(source, options);
   const req = c.request;
-  const { model } = await importGraph(req, options, source, 'tf-savedmodel', () => c.binding.values);
+  const { model } = c.signatureError
+    ? weightsOnly(req.graphName, c.binding.values, source, 'tf-savedmodel', c.signatureError.message, c.signatureError.hint)
+    : await importGraph(req, options, source, 'tf-savedmodel', () => c.binding.values);
   setProducer(model, c.metaGraph, req.graph);
   setBinding(model, c.binding, c.checkpoint);
   if (source.isDirectory) model.source.fileSize = folderBytes(path.join(source.path, c.dir));

@@ -52,6 +52,11 @@ export interface SavedModelContents {
   savedModel: TfSavedModel;
   metaGraph: TfMetaGraph;
   signature?: TfSignature;
+  /**
+   * Why no signature was chosen, when none was asked for and the choice is ambiguous (several
+   * signatures, none `serving_default`): the model then inspects, and convert/run say this.
+   */
+  signatureError?: MconvError;
   /** Model signatures (the init op left out). */
   signatureKeys: string[];
   checkpoint?: TfCheckpoint;
@@ -178,9 +183,19 @@ export function readSavedModel(source: ModelSourceFiles, options: ReadOptions = 
   }
   const metaGraph = chooseMetaGraph(savedModel, pbLabel);
   // With --outputs (and no --signature) the cut points are the user's: an ambiguous choice is no error.
-  const signature = options.outputs?.length && options.signature === undefined
-    ? metaGraph.signatures[DEFAULT_SIGNATURE] ?? (signatureKeys(metaGraph).length === 1 ? metaGraph.signatures[signatureKeys(metaGraph)[0]!] : undefined)
-    : chooseSignature(metaGraph, options.signature, pbLabel);
+  let signature: TfSignature | undefined;
+  let signatureError: MconvError | undefined;
+  if (options.outputs?.length && options.signature === undefined) {
+    signature = metaGraph.signatures[DEFAULT_SIGNATURE] ?? (signatureKeys(metaGraph).length === 1 ? metaGraph.signatures[signatureKeys(metaGraph)[0]!] : undefined);
+  } else {
+    try {
+      signature = chooseSignature(metaGraph, options.signature, pbLabel);
+    } catch (e) {
+      // A signature asked for and missing is the user's error now; an ambiguous default waits for convert/run.
+      if (!(e instanceof MconvError) || options.signature !== undefined) throw e;
+      signatureError = e;
+    }
+  }
 
   const indexRel = join(dir, VARIABLES_INDEX);
   const checkpoint = source.siblingExists(indexRel) ? readCheckpoint(source, indexRel) : undefined;
@@ -202,6 +217,7 @@ export function readSavedModel(source: ModelSourceFiles, options: ReadOptions = 
     savedModel,
     metaGraph,
     signature,
+    signatureError,
     signatureKeys: signatureKeys(metaGraph),
     checkpoint,
     binding,

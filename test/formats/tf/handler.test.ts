@@ -189,8 +189,18 @@ describe.skipIf(!present)('TF models through loadModel', () => {
     const sb = await refusal(loadModel(join(REAL, 'tfserving-half-plus-two-legacy-sessionbundle')));
     expect(sb.kind).toBe('unsupported');
     expect(sb.oneLine()).toMatch(/SessionBundle.*tf\.saved_model/);
-    const sig = await refusal(loadModel(join(REAL, 'tfserving-counter-savedmodel')));
-    expect(sig.oneLine()).toMatch(/get_counter, incr_counter, incr_counter_by, reset_counter/);
+    // Several signatures, none serving_default: inspect shows the weights and the signatures;
+    // convert and run ask for --signature, listing them.
+    const counter = await loadModel(join(REAL, 'tfserving-counter-savedmodel'));
+    expect(Object.keys(JSON.parse(counter.metadata['tf.signatures']!)).sort()).toEqual(['get_counter', 'incr_counter', 'incr_counter_by', 'reset_counter']);
+    expect([...counter.graph.initializers.values()].map((v) => v.initializer!.shape)).toEqual([[]]);
+    const i = await mconv(['inspect', join(REAL, 'tfserving-counter-savedmodel')]);
+    expect(i.code, i.stderr).toBe(0);
+    const sig = await mconv(['run', join(REAL, 'tfserving-counter-savedmodel')]);
+    expect(sig.code).toBe(3);
+    expect(sig.stderr).toMatch(/none is serving_default.*--signature: get_counter, incr_counter, incr_counter_by, reset_counter/s);
+    const got = await mconv(['run', join(REAL, 'tfserving-counter-savedmodel'), '--signature', 'get_counter', '--json']);
+    expect(got.code, got.stderr).toBe(0);
     const tmp = mkdtempSync(join(tmpdir(), 'mconv-sm-'));
     try {
       const bytes = execFileSync('head', ['-c', '3000', join(REAL, 'mlnet-mnist-lr-savedmodel/saved_model.pb')]);
