@@ -126,8 +126,10 @@ export function convertWhile(host: ControlFlowHost, graph: Graph, n: TfNode, irN
     carried.push(k);
     const t = types[k];
     const name = `${p}${body.inputs[k]!.name}`;
+    const seqElem = sequenceElem(v);
+    if (seqElem) return markSequence(b.addInput(name, 'float32', []), seqElem);
     if (t === DT_VARIANT) {
-      const elem = sequenceElem(v);
+      const elem = seqElem;
       if (!elem) throw cfError(irName, n.op, `loop variable ${k} is a variant that is not a TensorList mconv made`);
       return markSequence(b.addInput(name, 'float32', []), elem);
     }

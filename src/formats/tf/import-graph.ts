@@ -14,6 +14,7 @@ import { Graph, Node, Value, attr, type Attrs } from '../../ir/graph.js';
 import { inferNode, inferShapes } from '../../ir/infer.js';
 import { Tensor, type DType, type Shape } from '../../ir/tensor.js';
 import { convertIf, convertWhile, CONTROL_FLOW_OPS, type ControlFlowHost } from './control-flow.js';
+import { functionalizeTf1Loops, hasTf1Loops } from './functionalize.js';
 import { tfOpConverter, type TfOpContext } from './op-api.js';
 import { irDType, TF_DTYPE_NAMES, type TfAttr, type TfFunction, type TfGraph, type TfNode } from './tf-graph.js';
 import './ops/index.js';
@@ -43,7 +44,7 @@ const BUILT_IN = new Set([
   'PartitionedCall', 'StatefulPartitionedCall', ...CONTROL_FLOW_OPS,
 ]);
 /** Sinks that are not results: state updates, saving, initialisation. */
-const NOT_RESULTS = /^(NoOp|Assign.*|Save.*|Restore.*|MergeV2Checkpoints|VarIsInitializedOp|Apply.*|ResourceApply.*|ShardedFilename|ShardedFilespec|StringJoin|Const|Placeholder.*|VarHandleOp|VariableV2|Variable|Print.*|Assert|DisableCopyOnRead|StaticRegexFullMatch)$/;
+const NOT_RESULTS = /^(NoOp|TensorArrayCloseV3|Assign.*|Save.*|Restore.*|MergeV2Checkpoints|VarIsInitializedOp|Apply.*|ResourceApply.*|ShardedFilename|ShardedFilespec|StringJoin|Const|Placeholder.*|VarHandleOp|VariableV2|Variable|Print.*|Assert|DisableCopyOnRead|StaticRegexFullMatch)$/;
 
 /** Output arg lists of ops with more than one output arg (for `node:arg:idx` refs in function bodies). */
 const OUTPUT_ARGS: Record<string, string[]> = {
@@ -174,7 +175,7 @@ class Importer {
         if (!isCut && f.i < inputs.length) {
           const r = scope.resolve(inputs[f.i++]!);
           if (scope.values.has(r.node) || state.get(r.node) === 2) continue;
-          if (state.get(r.node) === 1) throw tfError(`the graph has a cycle through ${JSON.stringify(r.node)} (TF1 while loops are not supported)`, r.node, 'cut the graph with --inputs/--outputs around the loop');
+          if (state.get(r.node) === 1) throw tfError(`the graph has a cycle through ${JSON.stringify(r.node)} that is not a TF1 while loop`, r.node, 'cut the graph with --inputs/--outputs around the cycle');
           const m = scope.nodes.get(r.node);
           if (!m) throw tfError(`node ${JSON.stringify(f.n.name)} reads ${JSON.stringify(r.node)}, which is not in the graph`, f.n.name);
           state.set(r.node, 1);
@@ -540,7 +541,7 @@ function constantOf(v: Value): Tensor | undefined {
 
 /** TF graph -> IR graph (ONNX semantics, TF layouts kept between ops; run the passes after). */
 export function importTfGraph(tf: TfGraph, options: TfImportOptions = {}): Graph {
-  const graph = new Importer(tf, options).run();
+  const graph = new Importer(hasTf1Loops(tf) ? functionalizeTf1Loops(tf) : tf, options).run();
   // Nodes were typed one by one as they were made; values after a sequence (TensorList) or a
   // Loop/If need the whole-graph pass, which follows sequence types through subgraphs.
   const hasSubgraphs = graph.nodes.some((n) => n.op === 'Loop' || n.op === 'If' || n.op.startsWith('Sequence') || n.op.endsWith('Sequence'));

@@ -221,6 +221,80 @@ describe('StatelessIf vs tfjs-converter and onnxruntime', () => {
   });
 });
 
+/**
+ * A TF1 dynamic_rnn-style loop, as TF 1.x graphs hold it: Enter/Merge/Switch/Exit/NextIteration/
+ * LoopCond, the input unstacked into a TensorArray (ScatterV3 of range(0, T)), each step read
+ * with TensorArrayReadV3, h = tanh(h + x_t) written with TensorArrayWriteV3, gathered after.
+ */
+function tf1RnnGraph(): TfGraph {
+  const F = 'rnn/while/';
+  const enter = (name: string, input: string, t: DType | 20, constant: boolean) =>
+    tfNode(name, 'Enter', [input], { T: t === 20 ? { type: 20 } : t, frame_name: tfAttr.s(F), is_constant: constant, parallel_iterations: 32 });
+  const ta = (name: string) => tfNode(name, 'TensorArrayV3', ['steps'], {
+    dtype: 'float32', element_shape: tfAttr.shape([2, 3]), dynamic_size: false, clear_after_read: true,
+    identical_element_shapes: true, tensor_array_name: tfAttr.s(''),
+  });
+  return tfGraph([
+    placeholder('x', 'float32', [4, 2, 3]),
+    placeholder('h0', 'float32', [2, 3]),
+    constNode('steps', i32(4)),
+    constNode('zero', i32(0)),
+    constNode('one', i32(1)),
+    ta('ta_in'),
+    tfNode('range', 'Range', ['zero', 'steps', 'one'], { Tidx: 'int32' }),
+    tfNode('scatter', 'TensorArrayScatterV3', ['ta_in', 'range', 'x', 'ta_in:1'], { T: 'float32' }),
+    ta('ta_out'),
+    enter('e_i', 'zero', 'int32', false),
+    enter('e_h', 'h0', 'float32', false),
+    enter('e_flow', 'ta_out:1', 'float32', false),
+    enter('e_ta_in', 'ta_in', 20, true),
+    enter('e_scatter', 'scatter', 'float32', true),
+    enter('e_ta_out', 'ta_out', 20, true),
+    enter('e_n', 'steps', 'int32', true),
+    tfNode('m_i', 'Merge', ['e_i', 'ni_i'], { T: 'int32', N: 2 }),
+    tfNode('m_h', 'Merge', ['e_h', 'ni_h'], { T: 'float32', N: 2 }),
+    tfNode('m_flow', 'Merge', ['e_flow', 'ni_flow'], { T: 'float32', N: 2 }),
+    tfNode('less', 'Less', ['m_i', 'e_n'], { T: 'int32' }),
+    tfNode('lc', 'LoopCond', ['less']),
+    tfNode('s_i', 'Switch', ['m_i', 'lc'], { T: 'int32' }),
+    tfNode('s_h', 'Switch', ['m_h', 'lc'], { T: 'float32' }),
+    tfNode('s_flow', 'Switch', ['m_flow', 'lc'], { T: 'float32' }),
+    tfNode('id_i', 'Identity', ['s_i:1'], { T: 'int32' }),
+    tfNode('id_h', 'Identity', ['s_h:1'], { T: 'float32' }),
+    tfNode('id_flow', 'Identity', ['s_flow:1'], { T: 'float32' }),
+    tfNode('item', 'TensorArrayReadV3', ['e_ta_in', 'id_i', 'e_scatter'], { dtype: 'float32' }),
+    tfNode('sum', 'AddV2', ['id_h', 'item'], { T: 'float32' }),
+    tfNode('h_new', 'Tanh', ['sum'], { T: 'float32' }),
+    tfNode('write', 'TensorArrayWriteV3', ['e_ta_out', 'id_i', 'h_new', 'id_flow'], { T: 'float32' }),
+    { ...constNode('step', i32(1)), inputs: ['^id_i'] },
+    tfNode('i_new', 'AddV2', ['id_i', 'step'], { T: 'int32' }),
+    tfNode('ni_i', 'NextIteration', ['i_new'], { T: 'int32' }),
+    tfNode('ni_h', 'NextIteration', ['h_new'], { T: 'float32' }),
+    tfNode('ni_flow', 'NextIteration', ['write'], { T: 'float32' }),
+    tfNode('x_i', 'Exit', ['s_i'], { T: 'int32' }),
+    tfNode('x_h', 'Exit', ['s_h'], { T: 'float32' }),
+    tfNode('x_flow', 'Exit', ['s_flow'], { T: 'float32' }),
+    tfNode('size', 'TensorArraySizeV3', ['ta_out', 'x_flow']),
+    tfNode('range_out', 'Range', ['zero', 'size', 'one'], { Tidx: 'int32' }),
+    tfNode('outputs', 'TensorArrayGatherV3', ['ta_out', 'range_out', 'x_flow'], { dtype: 'float32', element_shape: tfAttr.shape([2, 3]) }),
+  ]);
+}
+
+describe('TF1 while loops (Enter/Merge/Switch/Exit) with TensorArrays vs tfjs-converter and onnxruntime', () => {
+  it('a dynamic_rnn-style loop becomes one ONNX Loop with the same outputs', async () => {
+    const m = await expectSame(tf1RnnGraph(), { x: rand('float32', [4, 2, 3], 8), h0: rand('float32', [2, 3], 9) }, ['outputs', 'x_h', 'x_i']);
+    expect(m.graph.findNodesByOp('Loop')).toHaveLength(1);
+  });
+
+  it('a loop inside a loop is refused, naming the inner loop', () => {
+    const g = tf1RnnGraph();
+    // Make the body's step constant enter a second frame from inside the first one.
+    g.nodes.push(tfNode('inner_enter', 'Enter', ['id_i'], { T: 'int32', frame_name: tfAttr.s('inner/'), is_constant: false }));
+    g.nodes = g.nodes.map((n) => (n.name === 'i_new' ? { ...n, inputs: ['inner_enter', 'step'] } : n));
+    expect(() => importTfGraph(g, { outputs: ['outputs'] })).toThrow(/nested|another loop|Merge/);
+  });
+});
+
 describe('control flow that cannot convert', () => {
   it('a While whose body function is missing is a clear error naming the node', () => {
     const g = { ...accumulateGraph('step', 2) };

@@ -6,3 +6,4 @@ import './misc.js';
 import './nn.js';
 import './array.js';
 import './tensor-list.js';
+import './tensor-array.js';

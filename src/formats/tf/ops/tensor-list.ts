@@ -22,7 +22,7 @@ function emptyList(ctx: TfOpContext): Value[] {
   return [markSequence(out!, d)];
 }
 
-function listElem(ctx: TfOpContext, list: Value): DType {
+export function listElem(ctx: TfOpContext, list: Value): DType {
   const d = sequenceElem(list);
   if (d) return d;
   throw ctx.unsupported('a list that is not made by TensorListReserve/FromTensor/EmptyTensorList in this graph');
@@ -39,14 +39,14 @@ function fromTensor(ctx: TfOpContext, [t]: Value[]): Value[] {
  * The item shape an `element_shape` input states (-1 dims as fresh symbols), or undefined when it
  * is not constant or is unknown rank (a scalar -1).
  */
-function elementShape(ctx: TfOpContext, v: Value | undefined, base: string): Shape | undefined {
+export function elementShape(ctx: TfOpContext, v: Value | undefined, base: string): Shape | undefined {
   const t = v ? ctx.constant(v) : undefined;
   if (!t || t.shape.length !== 1) return undefined;
   return Array.from(t.toFloat64(), (d, i) => (d >= 0 ? d : `${base}_d${i}`));
 }
 
 /** Gives `v` the shape the TF op states, where inference did not find one. */
-function withShape(v: Value, shape: Shape | undefined): Value {
+export function withShape(v: Value, shape: Shape | undefined): Value {
   if (shape && (!v.shape || v.shape.length !== shape.length)) v.shape = shape;
   return v;
 }
@@ -68,20 +68,25 @@ function asInt64(ctx: TfOpContext, v: Value, suffix: string): Value {
  * exists (an ONNX If on i < length); an index past the end is an error of SequenceInsert.
  */
 function setItem(ctx: TfOpContext, [list, index, item]: Value[]): Value[] {
-  const d = listElem(ctx, list!);
-  const i = asInt64(ctx, index!, 'index');
-  const len = ctx.emit('SequenceLength', [list!], {}, 1, 'length')[0]!;
+  return [writeItem(ctx, list!, index!, item!)];
+}
+
+/** The list with item `index` set (appended at the end, replaced before it); shared with TensorArrayWriteV3. */
+export function writeItem(ctx: TfOpContext, list: Value, index: Value, item: Value): Value {
+  const d = listElem(ctx, list);
+  const i = asInt64(ctx, index, 'index');
+  const len = ctx.emit('SequenceLength', [list], {}, 1, 'length')[0]!;
   const exists = ctx.emit('Less', [i, len], {}, 1, 'exists')[0]!;
   const branch = (which: string, replace: boolean): Graph => {
     const g = new Graph(`${ctx.irName}.${which}`, ctx.graph);
-    let seq = list!;
+    let seq = list;
     if (replace) seq = markSequence(g.addNode('SequenceErase', [seq, i], 1, {}, `${ctx.irName}.${which}/erase`).outputs[0]!, d);
-    const out = markSequence(g.addNode('SequenceInsert', [seq, item!, i], 1, {}, `${ctx.irName}.${which}/insert`).outputs[0]!, d);
+    const out = markSequence(g.addNode('SequenceInsert', [seq, item, i], 1, {}, `${ctx.irName}.${which}/insert`).outputs[0]!, d);
     g.outputs = [out];
     return g;
   };
   const [out] = ctx.emit('If', [exists], { then_branch: attr.graph(branch('replace', true)), else_branch: attr.graph(branch('append', false)) });
-  return [markSequence(out!, d)];
+  return markSequence(out!, d);
 }
 
 /** TensorListStack(list, element_shape): the items stacked on a new axis 0. */

@@ -1,0 +1,210 @@
+/**
+ * TF1 while loops (the dataflow form `tf.while_loop` and `dynamic_rnn` build in TF 1.x graphs)
+ * rewritten into the functional form TF2 uses, so the importer converts both the same way
+ * (`control-flow.ts`: StatelessWhile -> ONNX Loop).
+ *
+ * A TF1 loop is a frame: per loop variable k, `Enter_k` (the initial value) feeds `Merge_k`
+ * together with `NextIteration_k` (the next value); the condition reads the Merges and ends in
+ * `LoopCond`; `Switch_k(Merge_k, LoopCond)` sends the value to the body (port 1) or to `Exit_k`
+ * (port 0), the loop's result. Values the loop only reads come in through `Enter(is_constant)`.
+ *
+ * The rewrite makes a condition function (the nodes between the Merges and LoopCond) and a body
+ * function (the nodes between the Switches and the NextIterations), with the loop variables and
+ * then the constants as arguments, and replaces the frame by one `StatelessWhile` node; each
+ * `Exit_k` becomes an Identity of the While's output k. Nested loops are refused clearly.
+ */
+import { MconvError } from '../../errors.js';
+import type { TfArgDef, TfFunction, TfGraph, TfNode } from './tf-graph.js';
+
+const FRAME_OPS = new Set(['Enter', 'RefEnter', 'Exit', 'RefExit', 'Merge', 'RefMerge', 'Switch', 'RefSwitch', 'NextIteration', 'RefNextIteration', 'LoopCond']);
+
+/** True when the graph has TF1 loop nodes to rewrite. */
+export function hasTf1Loops(graph: TfGraph): boolean {
+  return graph.nodes.some((n) => n.op === 'LoopCond');
+}
+
+function loopError(message: string, where?: string): MconvError {
+  return new MconvError({
+    kind: 'unsupported', format: 'tf', where, message,
+    hint: 'cut the graph around the loop with --inputs/--outputs NODE:PORT, or export it with TF2 (tf.function) so the loop is a While function',
+  });
+}
+
+const dec = new TextDecoder();
+
+function splitRef(ref: string): { node: string; port: number; control: boolean } {
+  const control = ref.startsWith('^');
+  const body = control ? ref.slice(1) : ref;
+  const m = /^(.*?):(\d+)$/.exec(body);
+  return m ? { node: m[1]!, port: Number(m[2]), control } : { node: body, port: 0, control };
+}
+
+interface Frame {
+  name: string;
+  /** Loop variables: Enter, Merge, Switch, NextIteration, Exit (when the result is used). */
+  vars: { enter: TfNode; merge: TfNode; sw: TfNode; next: TfNode; exit?: TfNode }[];
+  /** Enters of values the loop only reads. */
+  constants: TfNode[];
+  loopCond: TfNode;
+}
+
+/** Rewrites every TF1 while loop of the graph into a StatelessWhile with cond/body functions (a new graph). */
+export function functionalizeTf1Loops(graph: TfGraph): TfGraph {
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const consumers = new Map<string, TfNode[]>();
+  for (const n of graph.nodes) {
+    for (const i of n.inputs) {
+      const r = splitRef(i);
+      if (r.control) continue;
+      const list = consumers.get(r.node) ?? [];
+      list.push(n);
+      consumers.set(r.node, list);
+    }
+  }
+  const node = (ref: string, where: string): TfNode => {
+    const n = byName.get(splitRef(ref).node);
+    if (!n) throw loopError(`reads ${JSON.stringify(ref)}, which is not in the graph`, where);
+    return n;
+  };
+
+  // Frames by name, from their Enter nodes.
+  const enters = new Map<string, TfNode[]>();
+  for (const n of graph.nodes) {
+    if (n.op !== 'Enter' && n.op !== 'RefEnter') continue;
+    const frame = n.attr.frame_name?.s ? dec.decode(n.attr.frame_name.s) : '';
+    const list = enters.get(frame) ?? [];
+    list.push(n);
+    enters.set(frame, list);
+  }
+
+  const frames: Frame[] = [];
+  for (const [name, list] of enters) {
+    const vars: Frame['vars'] = [];
+    const constants: TfNode[] = [];
+    let loopCond: TfNode | undefined;
+    for (const enter of list) {
+      if (enter.attr.is_constant?.b) {
+        constants.push(enter);
+        continue;
+      }
+      const merge = (consumers.get(enter.name) ?? []).find((c) => c.op === 'Merge' || c.op === 'RefMerge');
+      if (!merge) throw loopError(`the loop variable entering through ${enter.name} has no Merge`, enter.name);
+      const sw = (consumers.get(merge.name) ?? []).find((c) => c.op === 'Switch' || c.op === 'RefSwitch');
+      if (!sw) throw loopError(`the loop variable of ${merge.name} has no Switch`, merge.name);
+      const pred = node(sw.inputs[1] ?? '', sw.name);
+      if (pred.op !== 'LoopCond') throw loopError(`the Switch ${sw.name} of a loop variable is not driven by a LoopCond`, sw.name);
+      if (loopCond && loopCond !== pred) throw loopError(`the loop ${name} has two LoopCond nodes`, pred.name);
+      loopCond = pred;
+      const nextRef = merge.inputs.filter((i) => !i.startsWith('^')).find((i) => splitRef(i).node !== enter.name);
+      const next = nextRef ? node(nextRef, merge.name) : undefined;
+      if (!next || (next.op !== 'NextIteration' && next.op !== 'RefNextIteration')) throw loopError(`the Merge ${merge.name} does not read a NextIteration`, merge.name);
+      const exit = (consumers.get(sw.name) ?? []).find((c) => (c.op === 'Exit' || c.op === 'RefExit') && splitRef(c.inputs[0] ?? '').port === 0);
+      vars.push({ enter, merge, sw, next, exit });
+    }
+    if (!loopCond) throw loopError(`the loop ${name} has no loop variable`, list[0]?.name);
+    frames.push({ name, vars, constants, loopCond });
+  }
+
+  // Nested loops: an Enter of one frame inside another frame's body.
+  const inFrame = new Map<string, string>();
+  const functions: TfFunction[] = [...graph.functions];
+  const replaced = new Map<string, TfNode>();
+  const usedFn = new Set(graph.functions.map((f) => f.name));
+  const fnName = (base: string) => {
+    let n = base.replace(/[^A-Za-z0-9_]/g, '_');
+    let i = 1;
+    while (usedFn.has(n)) n = `${base.replace(/[^A-Za-z0-9_]/g, '_')}_${i++}`;
+    usedFn.add(n);
+    return n;
+  };
+
+  for (const f of frames) {
+    const argOf = new Map<string, string>();
+    f.vars.forEach((v, k) => argOf.set(v.merge.name, `loop_var_${k}`));
+    f.constants.forEach((c, j) => argOf.set(c.name, `loop_const_${j}`));
+    const bodyArgOf = new Map<string, string>();
+    f.vars.forEach((v, k) => bodyArgOf.set(`${v.sw.name}:1`, `loop_var_${k}`));
+    f.constants.forEach((c, j) => bodyArgOf.set(c.name, `loop_const_${j}`));
+    const argDefs: TfArgDef[] = [
+      ...f.vars.map((v, k) => ({ name: `loop_var_${k}`, type: v.enter.attr.T?.type })),
+      ...f.constants.map((c, j) => ({ name: `loop_const_${j}`, type: c.attr.T?.type })),
+    ];
+
+    /** Copies the nodes `outs` need into a function, stopping at the arguments. */
+    const extract = (outs: string[], stop: (ref: string) => string | undefined, what: string): { nodes: TfNode[]; rets: string[] } => {
+      const nodes: TfNode[] = [];
+      const seen = new Set<string>();
+      const mapRef = (ref: string): string => {
+        const r = splitRef(ref);
+        const arg = stop(ref) ?? stop(r.node) ?? (r.port === 0 ? stop(`${r.node}:0`) : undefined);
+        if (arg) return arg;
+        const n = node(ref, what);
+        if (FRAME_OPS.has(n.op)) {
+          if (n.op === 'Enter' || n.op === 'RefEnter') throw loopError(`the loop ${f.name} holds another loop (nested TF1 while loops are not supported)`, n.name);
+          throw loopError(`the ${what} of the loop ${f.name} reads ${n.op} ${n.name} of another loop or cond`, n.name);
+        }
+        if (!seen.has(n.name)) {
+          seen.add(n.name);
+          const prev = inFrame.get(n.name);
+          if (prev && prev !== f.name) throw loopError(`the node ${n.name} belongs to two loops (nested TF1 while loops are not supported)`, n.name);
+          inFrame.set(n.name, f.name);
+          const copy: TfNode = { ...n, inputs: [] };
+          nodes.push(copy);
+          copy.inputs = n.inputs.filter((i) => !i.startsWith('^')).map(mapRef);
+        }
+        return ref;
+      };
+      const rets = outs.map(mapRef);
+      return { nodes, rets };
+    };
+
+    const cond = extract([f.loopCond.inputs[0] ?? ''], (ref) => argOf.get(ref) ?? argOf.get(splitRef(ref).node), 'condition');
+    const condFn: TfFunction = {
+      name: fnName(`${f.name}_cond`), attr: {}, nodes: cond.nodes, inputs: argDefs,
+      outputs: [{ name: 'cond_out', type: 10 }], ret: { cond_out: cond.rets[0]! },
+    };
+    const body = extract(f.vars.map((v) => v.next.inputs[0] ?? ''), (ref) => bodyArgOf.get(ref) ?? (splitRef(ref).port === 0 ? bodyArgOf.get(splitRef(ref).node) : undefined), 'body');
+    const bodyFn: TfFunction = {
+      name: fnName(`${f.name}_body`), attr: {}, nodes: body.nodes, inputs: argDefs,
+      outputs: argDefs.map((a, i) => ({ ...a, name: `out_${i}` })),
+      ret: Object.fromEntries([
+        ...body.rets.map((r, k) => [`out_${k}`, r]),
+        ...f.constants.map((_, j) => [`out_${f.vars.length + j}`, `loop_const_${j}`]),
+      ]),
+    };
+    functions.push(condFn, bodyFn);
+    const whileName = uniqueNode(byName, `${f.name.replace(/\/$/, '')}/functional_while`);
+    const w: TfNode = {
+      name: whileName, op: 'StatelessWhile',
+      inputs: [...f.vars.map((v) => v.enter.inputs[0] ?? ''), ...f.constants.map((c) => c.inputs[0] ?? '')],
+      attr: {
+        T: { list: { type: argDefs.map((a) => a.type ?? 1) } },
+        cond: { func: { name: condFn.name, attr: {} } },
+        body: { func: { name: bodyFn.name, attr: {} } },
+      },
+    };
+    byName.set(whileName, w);
+    replaced.set(whileName, w);
+    f.vars.forEach((v, k) => {
+      if (v.exit) replaced.set(v.exit.name, { name: v.exit.name, op: 'Identity', inputs: [k === 0 ? whileName : `${whileName}:${k}`], attr: { T: v.exit.attr.T ?? {} } });
+    });
+  }
+
+  // The frames' own nodes now live in the functions.
+  const gone = new Set(inFrame.keys());
+  for (const f of frames) {
+    gone.add(f.loopCond.name);
+    for (const c of f.constants) gone.add(c.name);
+    for (const v of f.vars) for (const n of [v.enter, v.merge, v.sw, v.next]) gone.add(n.name);
+  }
+  const nodes = graph.nodes.filter((n) => !gone.has(n.name)).map((n) => replaced.get(n.name) ?? n);
+  for (const [name, n] of replaced) if (!graph.nodes.some((m) => m.name === name)) nodes.push(n);
+  return { ...graph, nodes, functions };
+}
+
+function uniqueNode(byName: Map<string, TfNode>, base: string): string {
+  let n = base;
+  let i = 1;
+  while (byName.has(n)) n = `${base}_${i++}`;
+  return n;
+}
