@@ -1,7 +1,13 @@
 /**
- * TF1 while loops (the dataflow form `tf.while_loop` and `dynamic_rnn` build in TF 1.x graphs)
- * rewritten into the functional form TF2 uses, so the importer converts both the same way
- * (`control-flow.ts`: StatelessWhile -> ONNX Loop).
+ * TF1 control flow (the dataflow form `tf.cond`, `tf.while_loop` and `dynamic_rnn` build in TF 1.x
+ * graphs) rewritten into the functional form TF2 uses, so the importer converts both the same way
+ * (`control-flow.ts`: StatelessIf -> ONNX If, StatelessWhile -> ONNX Loop).
+ *
+ * A TF1 cond: `Switch(x, pred)` sends each value the branches read to port 1 (true) or port 0
+ * (false); each result is a `Merge` of the two branches' values. Every such Merge becomes a
+ * `StatelessIf` on `pred` whose then/else functions hold the nodes between the Switches and the
+ * Merge's inputs, with the Switches' inputs as arguments. Conds go first, so that a cond inside a
+ * loop body is an ordinary node when the loop is rewritten.
  *
  * A TF1 loop is a frame: per loop variable k, `Enter_k` (the initial value) feeds `Merge_k`
  * together with `NextIteration_k` (the next value); the condition reads the Merges and ends in
@@ -18,9 +24,112 @@ import type { TfArgDef, TfFunction, TfGraph, TfNode } from './tf-graph.js';
 
 const FRAME_OPS = new Set(['Enter', 'RefEnter', 'Exit', 'RefExit', 'Merge', 'RefMerge', 'Switch', 'RefSwitch', 'NextIteration', 'RefNextIteration', 'LoopCond']);
 
-/** True when the graph has TF1 loop nodes to rewrite. */
-export function hasTf1Loops(graph: TfGraph): boolean {
-  return graph.nodes.some((n) => n.op === 'LoopCond');
+/** True when the graph has TF1 cond or loop nodes to rewrite. */
+export function hasTf1ControlFlow(graph: TfGraph): boolean {
+  return graph.nodes.some((n) => n.op === 'LoopCond' || n.op === 'Switch' || n.op === 'RefSwitch');
+}
+
+/** Rewrites TF1 conds, then TF1 while loops, into functional If/While nodes (a new graph). */
+export function functionalizeTf1ControlFlow(graph: TfGraph): TfGraph {
+  const withIfs = functionalizeTf1Conds(graph);
+  return withIfs.nodes.some((n) => n.op === 'LoopCond') ? functionalizeTf1Loops(withIfs) : withIfs;
+}
+
+function fnNamer(graph: TfGraph): (base: string) => string {
+  const used = new Set(graph.functions.map((f) => f.name));
+  return (base) => {
+    const clean = base.replace(/[^A-Za-z0-9_]/g, '_');
+    let n = clean;
+    let i = 1;
+    while (used.has(n)) n = `${clean}_${i++}`;
+    used.add(n);
+    return n;
+  };
+}
+
+/** Rewrites every TF1 cond Merge (one not fed by a NextIteration) into a StatelessIf. */
+export function functionalizeTf1Conds(graph: TfGraph): TfGraph {
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const isMerge = (n: TfNode | undefined) => n?.op === 'Merge' || n?.op === 'RefMerge';
+  const isSwitch = (n: TfNode | undefined) => n?.op === 'Switch' || n?.op === 'RefSwitch';
+  const condMerges = graph.nodes.filter((n) => isMerge(n) && !n.inputs.some((i) => {
+    const src = byName.get(splitRef(i).node);
+    return src?.op === 'NextIteration' || src?.op === 'RefNextIteration' || src?.op === 'Enter' || src?.op === 'RefEnter';
+  }));
+  if (!condMerges.length) return graph;
+  const fnName = fnNamer(graph);
+  const functions = [...graph.functions];
+  const replaced = new Map<string, TfNode>();
+  for (const merge of condMerges) {
+    const ins = merge.inputs.filter((i) => !i.startsWith('^'));
+    if (ins.length !== 2) throw loopError(`the cond Merge ${merge.name} has ${ins.length} inputs, not 2`, merge.name);
+    // Which Switch port each side comes from, and the Switches (and their pred) reached.
+    const switches = new Map<string, TfNode>();
+    const sideOf = (ref: string): 0 | 1 => {
+      const ports = new Set<number>();
+      const seen = new Set<string>();
+      const stack = [ref];
+      while (stack.length) {
+        const r = splitRef(stack.pop()!);
+        const n = byName.get(r.node);
+        if (!n) throw loopError(`reads ${JSON.stringify(r.node)}, which is not in the graph`, merge.name);
+        if (isSwitch(n)) {
+          ports.add(r.port);
+          switches.set(n.name, n);
+          continue;
+        }
+        if (isMerge(n) || FRAME_OPS.has(n.op)) throw loopError(`the cond ${merge.name} holds ${n.op} ${n.name} (nested TF1 control flow is not supported)`, n.name);
+        if (seen.has(n.name)) continue;
+        seen.add(n.name);
+        for (const i of n.inputs) stack.push(i.startsWith('^') ? i.slice(1) : i);
+      }
+      if (ports.size !== 1) throw loopError(`a branch of the cond ${merge.name} reads ${ports.size ? 'both sides' : 'no side'} of its Switches`, merge.name);
+      return [...ports][0] as 0 | 1;
+    };
+    const sides = ins.map(sideOf);
+    if (sides[0] === sides[1]) throw loopError(`both inputs of the cond Merge ${merge.name} come from the same branch`, merge.name);
+    const preds = new Set([...switches.values()].map((sw) => splitRef(sw.inputs[1] ?? '').node + ':' + splitRef(sw.inputs[1] ?? '').port));
+    if (preds.size !== 1) throw loopError(`the cond ${merge.name} reads Switches on ${preds.size} different predicates`, merge.name);
+    const pred = switches.values().next().value!.inputs[1]!;
+    // Arguments: the data the Switches pass on (the pred's own Switch, the pivot, passes nothing used).
+    const swList = [...switches.values()];
+    const argName = new Map(swList.map((sw, i) => [sw.name, `cond_arg_${i}`]));
+    const argDefs: TfArgDef[] = swList.map((sw, i) => ({ name: `cond_arg_${i}`, type: sw.attr.T?.type }));
+    const branch = (ref: string, which: string): TfFunction => {
+      const nodes: TfNode[] = [];
+      const seen = new Set<string>();
+      const mapRef = (r0: string): string => {
+        const r = splitRef(r0);
+        const n = byName.get(r.node)!;
+        if (isSwitch(n)) return argName.get(n.name)!;
+        if (!seen.has(n.name)) {
+          seen.add(n.name);
+          const copy: TfNode = { ...n, inputs: [] };
+          nodes.push(copy);
+          copy.inputs = n.inputs.filter((i) => !i.startsWith('^')).map(mapRef);
+        }
+        return r0;
+      };
+      const ret = mapRef(ref);
+      return {
+        name: fnName(`${merge.name}_${which}`), attr: {}, nodes, inputs: argDefs,
+        outputs: [{ name: 'out', type: merge.attr.T?.type }], ret: { out: ret },
+      };
+    };
+    const trueIdx = sides[0] === 1 ? 0 : 1;
+    const thenFn = branch(ins[trueIdx]!, 'then');
+    const elseFn = branch(ins[1 - trueIdx]!, 'else');
+    functions.push(thenFn, elseFn);
+    // The If keeps the Merge's name (readers of Merge:0 read it); Merge:1 (value_index) is not supported.
+    replaced.set(merge.name, {
+      name: merge.name, op: 'StatelessIf', inputs: [pred, ...swList.map((sw) => sw.inputs[0]!)],
+      attr: {
+        Tcond: { type: 10 }, Tin: { list: { type: argDefs.map((a) => a.type ?? 1) } }, Tout: { list: { type: [merge.attr.T?.type ?? 1] } },
+        then_branch: { func: { name: thenFn.name, attr: {} } }, else_branch: { func: { name: elseFn.name, attr: {} } },
+      },
+    });
+  }
+  return { ...graph, nodes: graph.nodes.map((n) => replaced.get(n.name) ?? n), functions };
 }
 
 function loopError(message: string, where?: string): MconvError {
@@ -109,14 +218,7 @@ export function functionalizeTf1Loops(graph: TfGraph): TfGraph {
   const inFrame = new Map<string, string>();
   const functions: TfFunction[] = [...graph.functions];
   const replaced = new Map<string, TfNode>();
-  const usedFn = new Set(graph.functions.map((f) => f.name));
-  const fnName = (base: string) => {
-    let n = base.replace(/[^A-Za-z0-9_]/g, '_');
-    let i = 1;
-    while (usedFn.has(n)) n = `${base.replace(/[^A-Za-z0-9_]/g, '_')}_${i++}`;
-    usedFn.add(n);
-    return n;
-  };
+  const fnName = fnNamer(graph);
 
   for (const f of frames) {
     const argOf = new Map<string, string>();

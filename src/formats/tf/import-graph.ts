@@ -14,7 +14,7 @@ import { Graph, Node, Value, attr, type Attrs } from '../../ir/graph.js';
 import { inferNode, inferShapes } from '../../ir/infer.js';
 import { Tensor, type DType, type Shape } from '../../ir/tensor.js';
 import { convertIf, convertWhile, CONTROL_FLOW_OPS, type ControlFlowHost } from './control-flow.js';
-import { functionalizeTf1Loops, hasTf1Loops } from './functionalize.js';
+import { functionalizeTf1ControlFlow, hasTf1ControlFlow } from './functionalize.js';
 import { tfOpConverter, type TfOpContext } from './op-api.js';
 import { irDType, TF_DTYPE_NAMES, type TfAttr, type TfFunction, type TfGraph, type TfNode } from './tf-graph.js';
 import './ops/index.js';
@@ -541,7 +541,7 @@ function constantOf(v: Value): Tensor | undefined {
 
 /** TF graph -> IR graph (ONNX semantics, TF layouts kept between ops; run the passes after). */
 export function importTfGraph(tf: TfGraph, options: TfImportOptions = {}): Graph {
-  const graph = new Importer(hasTf1Loops(tf) ? functionalizeTf1Loops(tf) : tf, options).run();
+  const graph = new Importer(hasTf1ControlFlow(tf) ? functionalizeTf1ControlFlow(tf) : tf, options).run();
   // Nodes were typed one by one as they were made; values after a sequence (TensorList) or a
   // Loop/If need the whole-graph pass, which follows sequence types through subgraphs.
   const hasSubgraphs = graph.nodes.some((n) => n.op === 'Loop' || n.op === 'If' || n.op.startsWith('Sequence') || n.op.endsWith('Sequence'));

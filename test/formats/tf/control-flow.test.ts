@@ -295,6 +295,33 @@ describe('TF1 while loops (Enter/Merge/Switch/Exit) with TensorArrays vs tfjs-co
   });
 });
 
+describe('TF1 conds (Switch/Merge) vs tfjs-converter and onnxruntime', () => {
+  // y = x * 2 if sum(x) > 0 else x - 1, as tf.cond builds it in TF 1.x: a pivot Switch on the
+  // predicate gives the branches' constants their control dependency.
+  const graph = (): TfGraph => tfGraph([
+    placeholder('x', 'float32', [3]),
+    constNode('axis', i32s([0])),
+    constNode('zero', Tensor.fromArray('float32', [], [0])),
+    tfNode('sum', 'Sum', ['x', 'axis'], { T: 'float32', Tidx: 'int32', keep_dims: false }),
+    tfNode('pred', 'Greater', ['sum', 'zero'], { T: 'float32' }),
+    tfNode('cond/Switch', 'Switch', ['pred', 'pred'], { T: 'bool' }),
+    tfNode('cond/switch_t', 'Identity', ['cond/Switch:1'], { T: 'bool' }),
+    tfNode('cond/switch_f', 'Identity', ['cond/Switch'], { T: 'bool' }),
+    tfNode('cond/Switch_1', 'Switch', ['x', 'pred'], { T: 'float32' }),
+    { ...constNode('cond/two', Tensor.fromArray('float32', [], [2])), inputs: ['^cond/switch_t'] },
+    tfNode('cond/mul', 'Mul', ['cond/Switch_1:1', 'cond/two'], { T: 'float32' }),
+    { ...constNode('cond/one', Tensor.fromArray('float32', [], [1])), inputs: ['^cond/switch_f'] },
+    tfNode('cond/sub', 'Sub', ['cond/Switch_1', 'cond/one'], { T: 'float32' }),
+    tfNode('cond/Merge', 'Merge', ['cond/sub', 'cond/mul'], { T: 'float32', N: 2 }),
+    tfNode('y', 'Identity', ['cond/Merge'], { T: 'float32' }),
+  ]);
+  it('becomes an ONNX If taking each branch as TF does', async () => {
+    const m = await expectSame(graph(), { x: Tensor.fromArray('float32', [3], [1, 2, -0.5]) }, ['y']);
+    expect(m.graph.findNodesByOp('If')).toHaveLength(1);
+    await expectSame(graph(), { x: Tensor.fromArray('float32', [3], [-1, 0.25, -0.5]) }, ['y']);
+  });
+});
+
 describe('control flow that cannot convert', () => {
   it('a While whose body function is missing is a clear error naming the node', () => {
     const g = { ...accumulateGraph('step', 2) };
