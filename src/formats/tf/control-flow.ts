@@ -89,6 +89,18 @@ function shapeOf(s: number[] | null | undefined, name: string): Shape | undefine
   return s.map((d, i) => (d >= 0 ? d : `${name}_d${i}`));
 }
 
+/**
+ * A loop variable's shape inside the body: the initial value's where TF's shape invariant allows
+ * it (same rank, its known dims agree), as ONNX shape inference of Loop assumes too; else TF's
+ * invariant with fresh symbols; undefined when neither is known.
+ */
+function bodyShape(invariant: number[] | null | undefined, initial: Shape | undefined, name: string): Shape | undefined {
+  if (initial && (!invariant || (invariant.length === initial.length && invariant.every((d, i) => d < 0 || d === initial[i])))) {
+    return invariant ? initial.map((d, i) => (invariant[i]! >= 0 ? invariant[i]! : d)) : initial.slice();
+  }
+  return shapeOf(invariant, name);
+}
+
 /** Graph outputs must be values the graph computes, once each: others get an Identity. */
 function ownOutputs(g: Graph, values: Value[], names: string[]): Value[] {
   const seen = new Set<Value>();
@@ -137,7 +149,7 @@ export function convertWhile(host: ControlFlowHost, graph: Graph, n: TfNode, irN
     const d: DType | undefined = irDType(t) ?? v.dtype;
     if (!d) throw cfError(irName, n.op, `loop variable ${k} has type ${t === undefined ? '(missing)' : TF_DTYPE_NAMES[t] ?? t}, which mconv does not support`);
     const inp = b.addInput(name, d, []);
-    inp.shape = shapeOf(shapes[k], name) ?? v.shape?.map((dim, i) => (typeof dim === 'number' ? dim : `${name}_d${i}`));
+    inp.shape = bodyShape(shapes[k], v.shape, name);
     return inp;
   });
   const next = host.inline(body, args, p, b);

@@ -545,7 +545,9 @@ export function importTfGraph(tf: TfGraph, options: TfImportOptions = {}): Graph
   // Nodes were typed one by one as they were made; values after a sequence (TensorList) or a
   // Loop/If need the whole-graph pass, which follows sequence types through subgraphs.
   const hasSubgraphs = graph.nodes.some((n) => n.op === 'Loop' || n.op === 'If' || n.op.startsWith('Sequence') || n.op.endsWith('Sequence'));
-  if (hasSubgraphs) inferShapes(graph);
+  // Recorded shapes of node outputs are dropped: inside loops they hold stand-in symbols where
+  // the whole-graph pass finds the real dims (the batch of a loop's initial state).
+  if (hasSubgraphs) inferShapes(graph, { reset: true });
   return graph;
 }
 
