@@ -17,7 +17,7 @@ import { OBJECT_GRAPH_KEY, VARIABLE_VALUE_SUFFIX, readCheckpoint, shardName, typ
 import { bindVariables, type VariableBinding } from './ckpt-variables.js';
 import { TfProtoError, decodeGraphDef, decodeMetaGraph, type TfMetaGraph, type TfObjectGraph } from './proto.js';
 import { readSavedModel, sessionBundleDir, sessionBundleError, savedModelDir, signatureRequest, chooseSignature, type SavedModelContents, type TfImportRequest } from './saved-model.js';
-import { sniffCheckpoint, sniffGraphDef, sniffSavedModel } from './sniff.js';
+import { graphDefInFolder, sniffCheckpoint, sniffGraphDef, sniffSavedModel } from './sniff.js';
 import { decodeGraphDefText, looksLikeGraphDefText } from './proto-text.js';
 import type { TfGraph } from './tf-graph.js';
 
@@ -153,7 +153,9 @@ function protoError(file: string, format: string, e: unknown): never {
 
 async function readGraphDef(source: ModelSourceFiles, options: ReadOptions = {}): Promise<Model> {
   let graph: TfGraph;
-  const bytes = source.readAll();
+  // A folder holding one frozen .pb (sniffGraphDef checked it) reads as that file.
+  const inFolder = source.isDirectory ? graphDefInFolder(source.path) : undefined;
+  const bytes = inFolder ? source.readSibling(inFolder) : source.readAll();
   const isText = looksLikeGraphDefText(bytes.subarray(0, 4096));
   try {
     graph = isText ? decodeGraphDefText(new TextDecoder().decode(bytes)) : decodeGraphDef(bytes);
@@ -164,6 +166,7 @@ async function readGraphDef(source: ModelSourceFiles, options: ReadOptions = {})
   const req: TfImportRequest = { graph, variables: new Map(), graphName: name, ...signatureRequest(undefined, options) };
   const { model } = await importGraph(req, options, source, 'tf-graphdef', () => constWeights(graph));
   setProducer(model, undefined, graph);
+  if (inFolder) model.source.fileSize = bytes.byteLength;
   model.metadata[TF_META.container] = isText ? 'graphdef-text' : 'graphdef';
   return model;
 }
@@ -454,7 +457,7 @@ export const tfGraphDefHandler: FormatHandler = {
   id: 'tf-graphdef',
   title: 'TensorFlow GraphDef',
   extensions: ['.pb', '.pbtxt'],
-  sniff: (head) => sniffGraphDef(head) || looksLikeGraphDefText(head),
+  sniff: (head, p) => sniffGraphDef(head, p) || looksLikeGraphDefText(head),
   read: readGraphDef,
 };
 

@@ -141,8 +141,34 @@ export function sniffCheckpoint(head: Uint8Array, p: string): boolean {
   return looksLikeCheckpointStateFile(head, p);
 }
 
-export function sniffGraphDef(head: Uint8Array): boolean {
+export function sniffGraphDef(head: Uint8Array, p: string): boolean {
+  if (head.length === 0) return isDirectory(p) && graphDefInFolder(p) !== undefined;
   return looksLikeGraphDef(head);
+}
+
+/**
+ * The one frozen GraphDef (`.pb`) of a folder that holds no other model (no SavedModel,
+ * checkpoint or model.json), as tf2onnx's test folders keep them; undefined otherwise.
+ */
+export function graphDefInFolder(p: string): string | undefined {
+  const names = listDir(p);
+  if (names.some((n) => n === 'saved_model.pb' || n === 'checkpoint' || n === 'model.json' || n.endsWith('.index'))) return undefined;
+  const pbs = names.filter((n) => n.toLowerCase().endsWith('.pb'));
+  if (pbs.length !== 1) return undefined;
+  const file = path.join(p, pbs[0]!);
+  let head: Uint8Array;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = new Uint8Array(4096);
+      head = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  return looksLikeGraphDef(head) ? pbs[0] : undefined;
 }
 
 function isDirectory(p: string): boolean {

@@ -72,11 +72,13 @@ describe.skipIf(!hasImporter || !existsSync(REAL))('TF models run end to end', (
     close(y!, x.map((v) => 0.5 * v + 2));
   });
 
-  it('the regression model as SavedModel, frozen GraphDef and .meta + checkpoint: 0.21396178 x + 1.0495254', async () => {
+  it('the regression model as SavedModel, frozen GraphDef (file or its folder) and .meta + checkpoint: 0.21396178 x + 1.0495254', async () => {
     const x = [1, 2, -3];
     const want = x.map((v) => 0.21396178 * v + 1.0495254);
     close((await runIt(await load('tf2onnx-regression/saved_model'), [f32([3], x)]))[0]!, want);
     close((await runIt(await load('tf2onnx-regression/graphdef/frozen.pb', { outputs: ['pred:0'] }), [f32([3], x)]))[0]!, want);
+    // The folder holding only frozen.pb reads as that file.
+    close((await runIt(await load('tf2onnx-regression/graphdef', { outputs: ['pred:0'] }), [f32([3], x)]))[0]!, want);
     close((await runIt(await load('tf2onnx-regression/checkpoint/model.meta', { inputs: ['X:0'], outputs: ['pred:0'] }), [f32([3], x)]))[0]!, want);
   });
 
