@@ -38,8 +38,8 @@ const PASS_THROUGH = new Set([
   'Identity', 'StopGradient', 'Snapshot', 'PreventGradient', 'EnsureShape', 'ReadVariableOp', 'FakeParam',
   'DebugIdentity', 'DebugIdentityV2', 'PlaceholderWithDefault',
 ]);
-/** Ops the importer itself handles. */
-const BUILT_IN = new Set([
+/** Ops the importer itself handles (TF1 Enter/Merge/Switch/... through functionalize.ts). */
+export const BUILT_IN = new Set([
   ...PASS_THROUGH, 'Placeholder', 'Const', 'HostConst', 'VariableV2', 'Variable', 'VarHandleOp', 'IdentityN', 'NoOp',
   'PartitionedCall', 'StatefulPartitionedCall', ...CONTROL_FLOW_OPS,
 ]);
