@@ -15,6 +15,7 @@ import { inferNode, inferShapes } from '../../ir/infer.js';
 import { Tensor, type DType, type Shape } from '../../ir/tensor.js';
 import { convertIf, convertWhile, CONTROL_FLOW_OPS, type ControlFlowHost } from './control-flow.js';
 import { functionalizeTf1ControlFlow, hasTf1ControlFlow } from './functionalize.js';
+import { convertKerasLstm, isKerasLstmFunction } from './keras-rnn.js';
 import { tfOpConverter, type TfOpContext } from './op-api.js';
 import { irDType, TF_DTYPE_NAMES, type TfAttr, type TfFunction, type TfGraph, type TfNode } from './tf-graph.js';
 import './ops/index.js';
@@ -323,7 +324,10 @@ class Importer {
         const fname = n.attr.f?.func?.name;
         const fn = fname ? this.fns.get(fname) : undefined;
         if (!fn) throw tfError(`calls function ${JSON.stringify(fname)}, which the graph's library lacks`, irName);
-        this.set(scope, n, this.inline(fn, this.dataInputs(n).map((s) => this.input(scope, s)), `${irName}/`, g));
+        const args = this.dataInputs(n).map((s) => this.input(scope, s));
+        // A Keras LSTM layer's implementation function becomes one ONNX LSTM node.
+        const lstm = isKerasLstmFunction(fn) ? convertKerasLstm(this.context(n, irName, g), args, fn) : undefined;
+        this.set(scope, n, lstm ?? this.inline(fn, args, `${irName}/`, g));
         return;
       }
       case 'While':

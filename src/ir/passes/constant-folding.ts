@@ -22,7 +22,7 @@ const DEFAULT_MAX = 1 << 20;
 /** The ops this pass folds. */
 export const FOLDABLE_OPS = new Set([
   'Constant', 'Identity', 'Shape', 'Size', 'Gather', 'Concat', 'Slice', 'Unsqueeze', 'Squeeze', 'Reshape', 'Flatten',
-  'Cast', 'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Transpose', 'ConstantOfShape', 'Range',
+  'Cast', 'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Transpose', 'ConstantOfShape', 'Range', 'Split',
 ]);
 
 export function constantFolding(graph: Graph, opts: ConstantFoldingOptions = {}): Graph {
@@ -30,6 +30,10 @@ export function constantFolding(graph: Graph, opts: ConstantFoldingOptions = {})
   for (const node of topologicalOrder(graph)) {
     for (const sg of subgraphsOf(node)) constantFolding(sg, opts);
     if (node.domain !== '' || !FOLDABLE_OPS.has(node.op)) continue;
+    if (node.op === 'Split') {
+      foldSplit(graph, node, max);
+      continue;
+    }
     if (node.outputs.length !== 1 || graph.outputs.includes(node.outputs[0]!)) continue;
     let result: Tensor | undefined;
     try {
@@ -40,15 +44,43 @@ export function constantFolding(graph: Graph, opts: ConstantFoldingOptions = {})
     if (!result || result.size > max) continue;
     const out = node.outputs[0]!;
     graph.removeNode(node);
-    result.name = out.name;
-    out.initializer = result;
-    out.dtype = result.dtype;
-    out.shape = result.shape.slice();
-    graph.values.set(out.name, out);
-    out.graph = graph;
-    graph.initializers.set(out.name, out);
+    becomeInitializer(graph, out, result);
   }
   return graph;
+}
+
+function becomeInitializer(graph: Graph, out: Value, result: Tensor): void {
+  result.name = out.name;
+  out.initializer = result;
+  out.dtype = result.dtype;
+  out.shape = result.shape.slice();
+  graph.values.set(out.name, out);
+  out.graph = graph;
+  graph.initializers.set(out.name, out);
+}
+
+/** Split of a constant (sizes from the `split` input, else equal parts): one initializer per output. */
+function foldSplit(graph: Graph, node: Node, max: number): void {
+  const x = constant(graph, node.inputs[0], max);
+  if (!x || node.outputs.some((o) => graph.outputs.includes(o))) return;
+  const r = x.rank;
+  const axis = node.attrInt('axis', 0) < 0 ? node.attrInt('axis', 0) + r : node.attrInt('axis', 0);
+  if (axis < 0 || axis >= r) return;
+  const n = node.outputs.length;
+  const dim = x.shape[axis]!;
+  let sizes: number[] | undefined;
+  if (node.inputs[1] && node.inputs[1].name !== '') sizes = ints(constant(graph, node.inputs[1], max));
+  else sizes = dim % n === 0 ? new Array<number>(n).fill(dim / n) : undefined;
+  if (!sizes || sizes.length !== n || sizes.reduce((a, b) => a + b, 0) !== dim) return;
+  let start = 0;
+  const parts = sizes.map((len) => {
+    const part = slice(x, [start], [start + len], [axis], [1]);
+    start += len;
+    return part;
+  });
+  if (parts.some((p) => !p)) return;
+  graph.removeNode(node);
+  node.outputs.forEach((out, i) => becomeInitializer(graph, out, parts[i]!));
 }
 
 /** A constant input: an initializer not overridable as a graph input. */

@@ -71,6 +71,30 @@ describe('constantFolding', () => {
     for (const [k, v] of want) expect(maxAbsDiff(got.get(k)!, v), k).toBe(0);
   });
 
+  it.skipIf(!ort)('folds Split (sizes given, or equal parts) to what onnxruntime computes', async () => {
+    const build = (): Graph => {
+      const g = new Graph('g');
+      g.addInput('x', 'float32', [1]);
+      g.addInitializer('w', randomTensor([3, 8], 4));
+      g.addInitializer('sizes', int64s([2, 1, 5]));
+      g.addNode('Split', [g.value('w')!, g.value('sizes')!], ['p0', 'p1', 'p2'], { axis: attr.int(-1) }, 'by_input');
+      g.addInitializer('rows', int64s([1, 2]));
+      g.addNode('Split', [g.value('w')!, g.value('rows')!], ['q0', 'q1'], { axis: attr.int(0) }, 'rows');
+      g.addNode('Split', [g.value('w')!], ['r0', 'r1', 'r2', 'r3'], { axis: attr.int(1) }, 'equal');
+      for (const name of ['p0', 'p1', 'p2', 'q0', 'q1', 'r0', 'r3']) {
+        op(g, 'Add', [name, 'x'], `out_${name}`);
+        g.outputs.push(g.value(`out_${name}`)!);
+      }
+      return g;
+    };
+    const feeds = { x: Tensor.fromArray('float32', [1], [0]) };
+    const want = await runOrt(build(), feeds);
+    const g = build();
+    constantFolding(g);
+    expect(countOps(g, 'Split')).toBe(0);
+    for (const name of ['p0', 'p1', 'p2', 'q0', 'q1', 'r0', 'r3']) expect(maxAbsDiff(g.value(name)!.initializer!, want.get(`out_${name}`)!), name).toBe(0);
+  });
+
   it('never folds graph outputs, overridable initializers or tensors over the size limit', () => {
     const g = new Graph('g');
     g.addInput('x', 'float32', [1]);
