@@ -113,6 +113,25 @@ function isWeight(v: Value | null | undefined, graph: Graph, depth = 0): boolean
   return p.op === 'Identity' && p.domain === '' && isWeight(p.inputs[0], graph, depth + 1);
 }
 
+/** Values the subgraphs of a node (Loop/If bodies, nested ones too) read from enclosing graphs. */
+function outerReads(n: Node): Value[] {
+  const out: Value[] = [];
+  const visit = (g: Graph) => {
+    for (const m of g.nodes) {
+      for (const v of m.inputs) if (v && v.graph !== g && !isInside(v, g)) out.push(v);
+      for (const s of subgraphsOf(m)) visit(s);
+    }
+  };
+  for (const s of subgraphsOf(n)) visit(s);
+  return out;
+}
+
+/** Whether v belongs to g or a graph nested in g. */
+function isInside(v: Value, g: Graph): boolean {
+  for (let h: Graph | undefined = v.graph; h; h = h.parent) if (h === g) return true;
+  return false;
+}
+
 function weightTensorType(v: Value, graph: Graph, types: Map<Value, ValueType>): { dtype?: DType; shape?: Shape } {
   if (v.initializer) return { dtype: v.initializer.dtype, shape: v.initializer.shape };
   const r = graph.resolve(v.name);
@@ -301,13 +320,14 @@ export function modelCosts(model: Model, opts: CostOptions = {}): ModelCosts {
     let parameters = 0;
     let buffers = 0;
     let weightBytes = 0;
-    n.inputs.forEach((v, i) => {
+    // Weights a Loop/If body reads from this graph count for the Loop/If node.
+    [...n.inputs, ...outerReads(n)].forEach((v, i) => {
       if (!v || !isWeight(v, graph) || counted.has(v)) return;
       counted.add(v);
       const t = weightTensorType(v, graph, shapeTypes);
       if (!isStaticShape(t.shape)) return;
       const size = prod(t.shape);
-      if (n.op === 'BatchNormalization' && n.domain === '' && (i === 3 || i === 4)) buffers += size;
+      if (n.op === 'BatchNormalization' && n.domain === '' && i < n.inputs.length && (i === 3 || i === 4)) buffers += size;
       else parameters += size;
       weightBytes += t.dtype && t.dtype !== 'string' ? size * DTYPE_BYTES[t.dtype] : 0;
     });

@@ -84,6 +84,28 @@ describe('MACs of single nodes, against hand-computed values', () => {
     expect(c.macs).toBe(7 * 2 * 2 * 64 * (10 + 16));
   });
 
+  it('weights a Loop body reads from the enclosing graph count for the Loop node', async () => {
+    // Loop(cond) { h = MatMul(h, W) + b } with W [4, 4] and b [4] read from the main graph.
+    const g = new Graph('g');
+    const h0 = g.addInput('h0', 'float32', [1, 4]);
+    const cond = g.addInput('go', 'bool', []);
+    const w = g.addInitializer('W', zeros([4, 4]));
+    const bias = g.addInitializer('b', zeros([4]));
+    const body = new Graph('body', g);
+    body.addInput('i', 'int64', []);
+    const cin = body.addInput('c', 'bool', []);
+    const h = body.addInput('h', 'float32', [1, 4]);
+    const mm = body.addNode('MatMul', [h, w], ['mm']).outputs[0]!;
+    const out = body.addNode('Add', [mm, bias], ['h_next']).outputs[0]!;
+    const cout = body.addNode('Identity', [cin], ['c_out']).outputs[0]!;
+    body.outputs = [cout, out];
+    const loop = g.addNode('Loop', [null, cond, h0], ['h_final'], { body: attr.graph(body) });
+    g.outputs = [loop.outputs[0]!];
+    const c = modelCosts(new Model(g, { format: 'onnx' }));
+    expect(c.parameters).toBe(16 + 4);
+    expect(c.nodes.find((n) => n.op === 'Loop')!.parameters).toBe(20);
+  });
+
   it('BatchNormalization running statistics are buffers, and cost no MACs', async () => {
     const m = oneNode('BatchNormalization', [1, 4, 3, 3], { s: [4], b: [4], mean: [4], var: [4] });
     const c = modelCosts(m);
