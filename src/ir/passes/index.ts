@@ -8,12 +8,14 @@ import { deadCodeElimination } from './dead-code.js';
 import { removeIdentities } from './identity.js';
 import { transposeOptimizer } from './transpose.js';
 import { foldTransposeIntoFlattenMatMul } from './fold-flatten.js';
+import { foldConstantIfs } from './if-folding.js';
 
 export { constantFolding, FOLDABLE_OPS, type ConstantFoldingOptions } from './constant-folding.js';
 export { deadCodeElimination } from './dead-code.js';
 export { removeIdentities } from './identity.js';
 export { transposeOptimizer, type TransposeOptions } from './transpose.js';
 export { foldTransposeIntoFlattenMatMul } from './fold-flatten.js';
+export { foldConstantIfs } from './if-folding.js';
 
 export type Pass = (graph: Graph) => Graph;
 
@@ -21,13 +23,14 @@ export type Pass = (graph: Graph) => Graph;
 export const PASSES: Record<string, Pass> = {
   'identity': removeIdentities,
   'constant-folding': (g) => constantFolding(g),
+  'if-folding': foldConstantIfs,
   'transpose': (g) => transposeOptimizer(g),
   'dead-code': deadCodeElimination,
   'fold-flatten-transpose': (g) => { foldTransposeIntoFlattenMatMul(g); return g; },
 };
 
 /** The default pipeline, in order. */
-export const DEFAULT_PASSES = ['identity', 'constant-folding', 'transpose', 'fold-flatten-transpose', 'dead-code'];
+export const DEFAULT_PASSES = ['identity', 'constant-folding', 'if-folding', 'transpose', 'fold-flatten-transpose', 'dead-code'];
 
 export interface OptimizeOptions {
   /** Pass names (from PASSES) or pass functions; default DEFAULT_PASSES. */

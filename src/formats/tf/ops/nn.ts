@@ -1,7 +1,8 @@
 /**
  * TF neural-network ops: convolutions (Conv2D, Conv3D, DepthwiseConv2dNative, Conv2DBackpropInput,
- * the grappler-fused _FusedConv2D), pooling, FusedBatchNorm*, BiasAdd, MatMul/BatchMatMul and
- * _FusedMatMul, LRN. NHWC data goes to the channels-first ONNX op between Transposes (cancelled
+ * the grappler-fused _FusedConv2D and _FusedDepthwiseConv2dNative, tfjs's FusedDepthwiseConv2dNative,
+ * DepthwiseConv2d and Conv1D), pooling, FusedBatchNorm*, BiasAdd, MatMul/BatchMatMul and
+ * _FusedMatMul, Prelu, LRN. NHWC data goes to the channels-first ONNX op between Transposes (cancelled
  * later by the transpose pass); TF filters [kh, kw, in, out] become ONNX [out, in, kh, kw]
  * through a Transpose of the constant, which constant folding applies.
  */
@@ -82,28 +83,44 @@ function conv(kind: 'conv' | 'depthwise'): TfOpConverter {
       const group = typeof cin === 'number' && cin !== fs[rank - 2] && cin % fs[rank - 2]! === 0 ? cin / fs[rank - 2]! : 1;
       attrs.group = attr.int(group);
     }
+    const fused = FUSED_CONV_OPS.has(ctx.node.op);
     const out = channelsFirst(ctx, x!, rank, (xc) => {
-      const bias = ctx.node.op === '_FusedConv2D' && fusedOps(ctx)[0] === 'BiasAdd' ? rest[0] : undefined;
+      const bias = fused && fusedOps(ctx)[0] === 'BiasAdd' ? rest[0] : undefined;
       return ctx.emit('Conv', bias ? [xc, filter, bias] : [xc, filter], attrs)[0]!;
     });
-    return [ctx.node.op === '_FusedConv2D' ? applyFused(ctx, out, rest, true) : out];
+    return [fused ? applyFused(ctx, out, rest, true) : out];
   };
 }
+
+/** Convolutions carrying `fused_ops` (grappler's and tfjs-converter's names). */
+const FUSED_CONV_OPS = new Set(['_FusedConv2D', '_FusedDepthwiseConv2dNative', 'FusedDepthwiseConv2dNative']);
 
 function fusedOps(ctx: TfOpContext): string[] {
   const l = ctx.attr('fused_ops')?.list?.s ?? [];
   return l.map((b) => new TextDecoder().decode(b));
 }
 
-/** The ops grappler fused after a MatMul or Conv2D: BiasAdd then an activation (or Add). */
+/**
+ * The ops grappler (or tfjs-converter) fused after a MatMul or convolution: BiasAdd then an
+ * activation (or Add), or FusedBatchNorm then an activation. The values are channels-last here,
+ * so per-channel operands (bias, Prelu alpha, batch-norm statistics) broadcast on the last axis.
+ */
 function applyFused(ctx: TfOpContext, y: Value, args: Value[], biasDone: boolean): Value {
   const ops = fusedOps(ctx);
   let out = y;
   let k = 0;
+  // Per-channel operands ([C]) broadcast over the last axis: right for NHWC and MatMul results; for
+  // channels-first (NCHW) outputs they are reshaped to [C, 1, ..., 1].
+  const rank = y.shape?.length;
+  const perChannel = (v: Value, what: string): Value => {
+    if (channelsLast(ctx) || rank === 2 || (v.shape && v.shape.length !== 1)) return v;
+    if (rank === undefined) throw ctx.unsupported(`a fused ${what} on channels-first data of unknown rank`);
+    return ctx.emit('Reshape', [v, ctx.ints64(`${what}_nchw_shape`, [-1, ...new Array<number>(rank - 2).fill(1)])], {}, 1, `${what}_nchw`)[0]!;
+  };
   for (const op of ops) {
     switch (op) {
       case 'BiasAdd':
-        if (!biasDone) out = ctx.emit('Add', [out, args[k]!], {}, 1, 'bias')[0]!;
+        if (!biasDone) out = ctx.emit('Add', [out, perChannel(args[k]!, 'bias')], {}, 1, 'bias')[0]!;
         k++;
         break;
       case 'Add':
@@ -127,6 +144,25 @@ function applyFused(ctx: TfOpContext, y: Value, args: Value[], biasDone: boolean
       case 'Sigmoid':
         out = ctx.emit('Sigmoid', [out], {}, 1, 'sigmoid')[0]!;
         break;
+      case 'FusedBatchNorm': {
+        // Grappler's Conv2D + FusedBatchNorm: args scale, offset, mean, variance (per channel, last axis).
+        const operands = args.slice(k, k + 4);
+        k += 4;
+        if (operands.length < 4) throw ctx.unsupported('fused FusedBatchNorm without its four operands');
+        const [scale, offset, mean, variance] = operands.map((v, i) => perChannel(v, `bn_${i}`)) as [Value, Value, Value, Value];
+        const eps = ctx.floats32('epsilon', [ctx.float('epsilon', 1e-4)], []);
+        const std = ctx.emit('Sqrt', [ctx.emit('Add', [variance, eps], {}, 1, 'bn_var_eps')[0]!], {}, 1, 'bn_std')[0]!;
+        const mul = ctx.emit('Div', [scale!, std], {}, 1, 'bn_multiplier')[0]!;
+        const centred = ctx.emit('Sub', [out, mean!], {}, 1, 'bn_centred')[0]!;
+        out = ctx.emit('Add', [ctx.emit('Mul', [centred, mul], {}, 1, 'bn_scaled')[0]!, offset!], {}, 1, 'batch_norm')[0]!;
+        break;
+      }
+      case 'Prelu': {
+        const alpha = args[k++];
+        if (!alpha) throw ctx.unsupported('fused Prelu without its alpha operand');
+        out = ctx.emit('PRelu', [out, perChannel(alpha, 'alpha')], {}, 1, 'prelu')[0]!;
+        break;
+      }
       default:
         throw ctx.unsupported(`fused op ${op}`);
     }
@@ -138,6 +174,39 @@ registerTfOp('Conv2D', conv('conv'));
 registerTfOp('Conv3D', conv('conv'));
 registerTfOp('_FusedConv2D', conv('conv'));
 registerTfOp('DepthwiseConv2dNative', conv('depthwise'));
+registerTfOp('_FusedDepthwiseConv2dNative', conv('depthwise'));
+registerTfOp('FusedDepthwiseConv2dNative', conv('depthwise'));
+/** tfjs-converter's name of the depthwise convolution (same inputs and attributes). */
+registerTfOp('DepthwiseConv2d', conv('depthwise'));
+
+/**
+ * tfjs's Conv1D (x [batch, width, in] for NWC, filter [kw, in, out], int `stride` and `dilation`,
+ * padding SAME or VALID): one ONNX Conv over one spatial axis.
+ */
+registerTfOp('Conv1D', (ctx, [x, w]) => {
+  const fs = w!.shape;
+  if (!fs || fs.length !== 3 || !fs.every((d) => typeof d === 'number')) throw ctx.unsupported('a filter of unknown shape');
+  const format = ctx.str('data_format', 'NWC');
+  if (format !== 'NWC' && format !== 'NCW') throw ctx.unsupported(`data_format ${format}`);
+  const p = ctx.str('padding', 'VALID');
+  if (p !== 'SAME' && p !== 'VALID') throw ctx.unsupported(`padding ${p}`);
+  const cin = (fs as number[])[1]!;
+  const cAxis = format === 'NWC' ? 2 : 1;
+  const xin = x!.shape?.[cAxis];
+  const attrs: Attrs = {
+    kernel_shape: attr.ints([(fs as number[])[0]!]),
+    strides: attr.ints([ctx.int('stride', 1)]),
+    dilations: attr.ints([ctx.int('dilation', 1)]),
+    group: attr.int(typeof xin === 'number' && xin !== cin && xin % cin === 0 ? xin / cin : 1),
+    ...(p === 'SAME' ? { auto_pad: attr.string('SAME_UPPER') } : { pads: attr.ints([0, 0]) }),
+  };
+  const filter = onnxFilter(ctx, w!, 3);
+  if (format === 'NCW') return ctx.emit('Conv', [x!, filter], attrs);
+  return [ctx.toChannelsLast(ctx.emit('Conv', [ctx.toChannelsFirst(x!, 3), filter], attrs)[0]!, 3)];
+});
+
+/** Prelu(x, alpha) (tfjs): x where x >= 0, alpha * x elsewhere; alpha broadcasts on x's trailing axes. */
+registerTfOp('Prelu', (ctx, [x, alpha]) => ctx.emit('PRelu', [x!, alpha!]));
 
 registerTfOp('Conv2DBackpropInput', (ctx, [sizes, w, dy]) => {
   const rank = 4;
@@ -256,7 +325,8 @@ registerTfOp('LRN', (ctx, [x]) => {
 });
 
 export const NN_OPS = [
-  'Conv2D', 'Conv3D', '_FusedConv2D', 'DepthwiseConv2dNative', 'Conv2DBackpropInput', 'MaxPool', 'MaxPoolV2', 'MaxPool3D',
+  'Conv2D', 'Conv3D', '_FusedConv2D', 'DepthwiseConv2dNative', '_FusedDepthwiseConv2dNative', 'FusedDepthwiseConv2dNative',
+  'DepthwiseConv2d', 'Conv1D', 'Prelu', 'Conv2DBackpropInput', 'MaxPool', 'MaxPoolV2', 'MaxPool3D',
   'AvgPool', 'AvgPool3D', 'FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3', '_FusedBatchNormEx', 'BiasAdd',
   'BiasAddV1', 'MatMul', '_FusedMatMul', 'BatchMatMul', 'BatchMatMulV2', 'BatchMatMulV3', 'LRN',
 ];

@@ -9,7 +9,7 @@ import { Tensor } from '../../../ir/tensor.js';
 import { onnxFromDtype } from '../../onnx/tensor-proto.js';
 import { registerTfOp, type TfOpContext } from '../op-api.js';
 import { markSequence } from '../sequence-values.js';
-import { listElem, withShape, writeItem } from './tensor-list.js';
+import { itemLengths, listElem, withShape, writeItem } from './tensor-list.js';
 
 /** TensorArrayV3(size): (handle, flow = an empty sequence of `dtype`). */
 function tensorArray(ctx: TfOpContext): Value[] {
@@ -73,3 +73,28 @@ registerTfOp('TensorArrayReadV3', read);
 registerTfOp('TensorArrayScatterV3', scatter);
 registerTfOp('TensorArrayGatherV3', gather);
 registerTfOp('TensorArraySizeV3', size);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Concat and Split (TensorArray.concat / TensorArray.split). */
+
+/** TensorArrayConcatV3(handle, flow_in): (the items concatenated on axis 0, each one's length as int64). */
+function concatV3(ctx: TfOpContext, [, flow]: Value[]): Value[] {
+  listElem(ctx, flow!);
+  const [out] = ctx.emit('ConcatFromSequence', [flow!], { axis: attr.int(0), new_axis: attr.int(0) });
+  return [out!, itemLengths(ctx, flow!)];
+}
+
+/**
+ * TensorArraySplitV3(handle, value, lengths, flow_in): the pieces of value along axis 0 as the
+ * items, converted where it fills a new TensorArray (what TensorArray.split builds).
+ */
+function splitV3(ctx: TfOpContext, [, value, lengths, flow]: Value[]): Value[] {
+  const d = listElem(ctx, flow!);
+  if (flow!.producer?.op !== 'SequenceEmpty') throw ctx.unsupported('a split into a TensorArray already written to');
+  const l = lengths!.dtype === 'int64' ? lengths! : ctx.emit('Cast', [lengths!], { to: attr.int(7) }, 1, 'lengths')[0]!;
+  const [out] = ctx.emit('SplitToSequence', [value!, l], { axis: attr.int(0), keepdims: attr.int(1) });
+  return [markSequence(out!, d)];
+}
+
+registerTfOp('TensorArrayConcatV3', concatV3);
+registerTfOp('TensorArraySplitV3', splitV3);

@@ -129,3 +129,130 @@ registerTfOp('TensorListStack', stack);
 registerTfOp('TensorListLength', length);
 registerTfOp('TensorListPushBack', pushBack);
 registerTfOp('TensorListPopBack', popBack);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Gather, Scatter, Concat, Split, Resize (tf.TensorArray.gather/scatter/concat/split, resize). */
+
+/** The int64 values of a constant operand, or undefined. */
+function constInts(ctx: TfOpContext, v: Value): number[] | undefined {
+  const t = ctx.constant(v);
+  return t ? Array.from(t.toFloat64()) : undefined;
+}
+
+/** TensorListGather(list, indices, element_shape): the items at indices, stacked on axis 0. */
+function gatherItems(ctx: TfOpContext, [list, indices, shape]: Value[]): Value[] {
+  listElem(ctx, list!);
+  const [all] = ctx.emit('ConcatFromSequence', [list!], { axis: attr.int(0), new_axis: attr.int(1) }, 1, 'stack');
+  const [out] = ctx.emit('Gather', [all!, indices!], { axis: attr.int(0) });
+  const item = elementShape(ctx, shape, out!.name);
+  const n = indices!.shape?.length === 1 ? indices!.shape[0]! : `${out!.name}_d0`;
+  return [withShape(out!, item ? [n, ...item] : undefined)];
+}
+
+/** The order in which the rows of a scattered tensor become items 0..n-1, or undefined when the indices are not a permutation of 0..n-1. */
+export function scatterOrder(ctx: TfOpContext, indices: Value): { rows: number[] | 'in order' } | undefined {
+  const c = constInts(ctx, indices);
+  if (c) {
+    const rows = new Array<number>(c.length).fill(-1);
+    for (const [p, i] of c.entries()) {
+      if (!Number.isInteger(i) || i < 0 || i >= c.length || rows[i] !== -1) return undefined;
+      rows[i] = p;
+    }
+    return { rows: rows.every((r, i) => r === i) ? 'in order' : rows };
+  }
+  // range(0, n, 1): what TensorArray.unstack and tf.range-based scatters build.
+  const p = indices.producer;
+  if (p?.op !== 'Range') return undefined;
+  const start = p.inputs[0] ? constInts(ctx, p.inputs[0]) : undefined;
+  const delta = p.inputs[2] ? constInts(ctx, p.inputs[2]) : undefined;
+  return start?.[0] === 0 && delta?.[0] === 1 ? { rows: 'in order' } : undefined;
+}
+
+/** The rows of `t` along axis 0 as items, in the order the scatter indices put them. */
+export function scatterRows(ctx: TfOpContext, t: Value, indices: Value, d: DType): Value {
+  const order = scatterOrder(ctx, indices);
+  if (!order) throw ctx.unsupported('scatter indices other than a permutation of 0..n-1 (a list with unwritten items before written ones)');
+  const rows = order.rows === 'in order' ? t : ctx.emit('Gather', [t, ctx.ints64('rows', order.rows)], { axis: attr.int(0) }, 1, 'rows')[0]!;
+  const [out] = ctx.emit('SplitToSequence', [rows], { axis: attr.int(0), keepdims: attr.int(0) });
+  return markSequence(out!, d);
+}
+
+/**
+ * TensorListScatter(tensor, indices, element_shape) and TensorListScatterV2(..., num_elements):
+ * a new list whose item indices[i] is row i. A list here holds the items written so far, so the
+ * indices must cover 0..n-1 (in any order); a larger num_elements leaves unwritten items at the end.
+ */
+function scatterList(ctx: TfOpContext, [t, indices]: Value[]): Value[] {
+  const d = t!.dtype ?? elementDType(ctx);
+  return [scatterRows(ctx, t!, indices!, d)];
+}
+
+/**
+ * The length of each item's axis 0, as an int64 vector (a Loop over the items: no ONNX op maps
+ * over a sequence in this runtime).
+ */
+export function itemLengths(ctx: TfOpContext, list: Value): Value {
+  const body = new Graph(`${ctx.irName}.lengths_body`, ctx.graph);
+  const iter = body.addInput(`${ctx.irName}.lengths_body/i`, 'int64', []);
+  const cond = body.addInput(`${ctx.irName}.lengths_body/cond`, 'bool', []);
+  const n = `${ctx.irName}.lengths_body`;
+  const item = body.addNode('SequenceAt', [list, iter], 1, {}, `${n}/item`).outputs[0]!;
+  const shape = body.addNode('Shape', [item], 1, {}, `${n}/shape`).outputs[0]!;
+  const first = body.addNode('Gather', [shape, ctx.ints64('zero', [0], [])], 1, { axis: attr.int(0) }, `${n}/dim0`).outputs[0]!;
+  const condOut = body.addNode('Identity', [cond], 1, {}, `${n}/cond_out`).outputs[0]!;
+  body.outputs = [condOut, first];
+  const count = ctx.emit('SequenceLength', [list], {}, 1, 'count')[0]!;
+  const [lengths] = ctx.emit('Loop', [count, null], { body: attr.graph(body) }, 1, 'lengths');
+  lengths!.dtype = 'int64';
+  lengths!.shape = [`${lengths!.name}_n`];
+  return lengths!;
+}
+
+/**
+ * TensorListConcatV2(list, element_shape, leading_dims) (and TensorListConcat): the items
+ * concatenated on axis 0, and the length of each along it (int64).
+ */
+function concatItems(ctx: TfOpContext, [list]: Value[]): Value[] {
+  listElem(ctx, list!);
+  const [out] = ctx.emit('ConcatFromSequence', [list!], { axis: attr.int(0), new_axis: attr.int(0) });
+  return [out!, itemLengths(ctx, list!)];
+}
+
+/** TensorListSplit(tensor, element_shape, lengths): a list of the pieces of `tensor` along axis 0. */
+function splitList(ctx: TfOpContext, [t, , lengths]: Value[]): Value[] {
+  const d = t!.dtype ?? elementDType(ctx);
+  const l = lengths!.dtype === 'int64' ? lengths! : ctx.emit('Cast', [lengths!], { to: attr.int(7) }, 1, 'lengths')[0]!;
+  const [out] = ctx.emit('SplitToSequence', [t!, l], { axis: attr.int(0), keepdims: attr.int(1) });
+  return [markSequence(out!, d)];
+}
+
+/**
+ * TensorListResize(list, size): a list holds the items written so far, so growing it changes
+ * nothing (the new items are unwritten), and shrinking keeps the first `size` items: an If that
+ * erases the last item (len - size) times through a Loop.
+ */
+function resizeList(ctx: TfOpContext, [list, size]: Value[]): Value[] {
+  const d = listElem(ctx, list!);
+  const n = `${ctx.irName}.shrink`;
+  const target = asInt64(ctx, size!, 'size');
+  const len = ctx.emit('SequenceLength', [list!], {}, 1, 'length')[0]!;
+  const excess = ctx.emit('Sub', [len, target], {}, 1, 'excess')[0]!;
+  const body = new Graph(`${n}_body`, ctx.graph);
+  body.addInput(`${n}_body/i`, 'int64', []);
+  const cond = body.addInput(`${n}_body/cond`, 'bool', []);
+  const seqIn = markSequence(body.addInput(`${n}_body/seq`, 'float32', []), d);
+  const erased = markSequence(body.addNode('SequenceErase', [seqIn], 1, {}, `${n}_body/erase_last`).outputs[0]!, d);
+  const condOut = body.addNode('Identity', [cond], 1, {}, `${n}_body/cond_out`).outputs[0]!;
+  body.outputs = [condOut, erased];
+  const [out] = ctx.emit('Loop', [excess, null, list!], { body: attr.graph(body) }, 1, 'shrink');
+  // A non-positive trip count runs no iteration: the list as it is.
+  return [markSequence(out!, d)];
+}
+
+registerTfOp('TensorListGather', gatherItems);
+registerTfOp('TensorListScatter', scatterList);
+registerTfOp('TensorListScatterV2', scatterList);
+registerTfOp('TensorListConcatV2', concatItems);
+registerTfOp('TensorListConcat', concatItems);
+registerTfOp('TensorListSplit', splitList);
+registerTfOp('TensorListResize', resizeList);
