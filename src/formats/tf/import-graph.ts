@@ -48,7 +48,7 @@ export const BUILT_IN = new Set([
 const NOT_RESULTS = /^(NoOp|TensorArrayCloseV3|Assign.*|Save.*|Restore.*|MergeV2Checkpoints|VarIsInitializedOp|Apply.*|ResourceApply.*|ShardedFilename|ShardedFilespec|StringJoin|Const|Placeholder.*|VarHandleOp|VariableV2|Variable|Print.*|Assert|DisableCopyOnRead|StaticRegexFullMatch)$/;
 
 /** Output arg lists of ops with more than one output arg (for `node:arg:idx` refs in function bodies). */
-const OUTPUT_ARGS: Record<string, string[]> = {
+export const OUTPUT_ARGS: Record<string, string[]> = {
   FusedBatchNorm: ['y', 'batch_mean', 'batch_variance', 'reserve_space_1', 'reserve_space_2'],
   FusedBatchNormV2: ['y', 'batch_mean', 'batch_variance', 'reserve_space_1', 'reserve_space_2'],
   FusedBatchNormV3: ['y', 'batch_mean', 'batch_variance', 'reserve_space_1', 'reserve_space_2', 'reserve_space_3'],
