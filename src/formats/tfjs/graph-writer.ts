@@ -4,17 +4,22 @@
  * (4 MB shards), loadable by `tf.loadGraphModel`. IR values are channels-first where ONNX is;
  * the TF ops that need NHWC (Conv2D, pooling) get Transposes around them. Weights may be
  * quantized like tensorflowjs_converter does (`float16`, or `uint8` with per-tensor min/scale).
+ * Control flow (Loop, If), sequences and LSTM become StatelessWhile / StatelessIf with library
+ * functions and TensorList ops (`graph-writer-flow.ts`; scopes and functions in
+ * `graph-writer-scope.ts`). Only nodes whose results reach the outputs are written.
  * Every op without a mapping is listed at once, before anything is written.
  */
 import { MconvError } from '../../errors.js';
-import type { Graph, Model, Node, Value } from '../../ir/graph.js';
+import { subgraphsOf, type Graph, type Model, type Node, type Value } from '../../ir/graph.js';
 import { topologicalOrder } from '../../ir/walk.js';
 import { inferShapes } from '../../ir/infer.js';
-import { Tensor, float32ToFloat16, type DType } from '../../ir/tensor.js';
+import { Tensor, float32ToFloat16 } from '../../ir/tensor.js';
 import { transposeTensor } from '../../ir/passes/tensor-ops.js';
 import { tfGraphToJson } from '../tf/graph-json.js';
-import type { TfAttr, TfGraph, TfNode } from '../tf/tf-graph.js';
+import type { TfAttr, TfGraph } from '../tf/tf-graph.js';
 import type { WrittenFiles } from '../types.js';
+import { a, constOf, DT_INT32, fail, tfjsDType, TfScope, type TfRoot } from './graph-writer-scope.js';
+import { FLOW_WRITERS, liveNodes, SELF_INPUT_OPS, setItemPattern, setLive } from './graph-writer-flow.js';
 
 export const TFJS_GRAPH_SHARD_BYTES = 4 * 1024 * 1024;
 
@@ -23,81 +28,13 @@ export interface TfjsGraphWriteOptions {
   shardBytes?: number;
 }
 
-const TF_TYPE: Partial<Record<DType, number>> = { float32: 1, int32: 3, bool: 10, int64: 3, uint8: 4, float64: 1 };
-
-const a = {
-  type: (d: DType): TfAttr => ({ type: TF_TYPE[d] ?? 1 }),
-  ints: (v: number[]): TfAttr => ({ list: { i: v } }),
-  str: (v: string): TfAttr => ({ s: new TextEncoder().encode(v) }),
-  bool: (v: boolean): TfAttr => ({ b: v }),
-  float: (v: number): TfAttr => ({ f: v }),
-  int: (v: number): TfAttr => ({ i: v }),
-  shape: (s: number[] | null): TfAttr => ({ shape: s }),
-};
-
-/** The TF-side dtype of an IR dtype (tfjs has no int64 or float64: narrowed, as tfjs would load them). */
-function tfjsDType(d: DType | undefined): 'float32' | 'int32' | 'bool' {
-  if (d === 'bool') return 'bool';
-  if (d === 'int32' || d === 'int64' || d === 'int8' || d === 'int16' || d === 'uint8' || d === 'uint16') return 'int32';
-  return 'float32';
-}
-
-class GraphBuilder {
-  readonly nodes: TfNode[] = [];
-  readonly weights: { name: string; tensor: Tensor }[] = [];
-  private readonly used = new Set<string>();
-  /** TF tensor name of each IR value. */
-  readonly names = new Map<Value, string>();
-
-  unique(base: string): string {
-    const clean = base.replace(/[^A-Za-z0-9_.\-/]/g, '_').replace(/^[^A-Za-z0-9.]/, 'n');
-    let n = clean;
-    let i = 1;
-    while (this.used.has(n)) n = `${clean}_${i++}`;
-    this.used.add(n);
-    return n;
-  }
-
-  node(op: string, name: string, inputs: string[], attr: Record<string, TfAttr> = {}): string {
-    const n = this.unique(name);
-    this.nodes.push({ name: n, op, inputs, attr });
-    return n;
-  }
-
-  const(name: string, t: Tensor): string {
-    const d = tfjsDType(t.dtype);
-    let value = t;
-    if (t.dtype !== d) {
-      const vals = Array.from(t.toArray() as ArrayLike<number | bigint | boolean>, (x) => Number(x));
-      value = Tensor.fromArray(d, t.shape.slice(), d === 'int32' ? Int32Array.from(vals) : Float32Array.from(vals));
-    }
-    const n = this.node('Const', name, [], { dtype: a.type(d) });
-    this.weights.push({ name: n, tensor: value });
-    return n;
-  }
-
-  ints(name: string, v: number[], shape = [v.length]): string {
-    return this.const(name, Tensor.fromArray('int32', shape, v));
-  }
-}
-
-function fail(node: Node, what: string): MconvError {
-  return new MconvError({ kind: 'unsupported', format: 'tfjs', where: `${node.name} (${node.op})`, message: `cannot write ${node.op} as TF ops: ${what}` });
-}
-
-type OpWriter = (b: GraphBuilder, node: Node, ins: string[], g: Graph) => string[];
+type OpWriter = (b: TfScope, node: Node, ins: string[], g: Graph) => string[];
 
 const NCHW_TO_NHWC = [0, 2, 3, 1];
 const NHWC_TO_NCHW = [0, 3, 1, 2];
 
-function transpose(b: GraphBuilder, name: string, x: string, perm: number[]): string {
+function transpose(b: TfScope, name: string, x: string, perm: number[]): string {
   return b.node('Transpose', name, [x, b.ints(`${name}/perm`, perm)], { T: a.type('float32'), Tperm: a.type('int32') });
-}
-
-function constOf(g: Graph, v: Value | null | undefined): Tensor | undefined {
-  if (!v) return undefined;
-  if (v.producer?.op === 'Constant') return v.producer.attrTensor('value');
-  return v.initializer ?? g.resolve(v.name)?.initializer;
 }
 
 /** NHWC padding attributes for an ONNX Conv/Pool node. */
@@ -120,7 +57,7 @@ function elementwise(op: string): OpWriter {
 }
 
 const WRITERS: Record<string, OpWriter> = {
-  Identity: (b, node, [x]) => [b.node('Identity', node.name, [x!], { T: a.type('float32') })],
+  Identity: (b, node, [x]) => [b.node('Identity', node.name, [x!], { T: a.type(node.inputs[0]?.dtype) })],
   Relu: elementwise('Relu'),
   Sigmoid: elementwise('Sigmoid'),
   Tanh: elementwise('Tanh'),
@@ -256,7 +193,95 @@ const WRITERS: Record<string, OpWriter> = {
   },
   Cast: (b, node, [x]) => [b.node('Cast', node.name, [x!], { SrcT: a.type(tfjsDType(node.inputs[0]?.dtype)), DstT: a.type(tfjsDType(node.outputs[0]!.dtype)) })],
   Gather: (b, node, [x, i]) => [b.node('GatherV2', node.name, [x!, i!, b.ints(`${node.name}/axis`, [node.attrInt('axis', 0)!], [])], { Tparams: a.type(tfjsDType(node.inputs[0]?.dtype)), Tindices: a.type('int32'), Taxis: a.type('int32') })],
+  Less: compare('Less'),
+  Greater: compare('Greater'),
+  LessOrEqual: compare('LessEqual'),
+  GreaterOrEqual: compare('GreaterEqual'),
+  Equal: compare('Equal'),
+  Mod: (b, node, ins) => {
+    if (node.attrInt('fmod', 0) === 1) throw fail(node, 'fmod=1 (the remainder with the sign of the dividend; TF FloorMod takes the divisor\'s)');
+    return [b.node('FloorMod', node.name, ins, { T: a.type(node.outputs[0]!.dtype) })];
+  },
+  Not: (b, node, [x]) => [b.node('LogicalNot', node.name, [x!])],
+  And: (b, node, [x, y]) => [b.node('LogicalAnd', node.name, [x!, y!])],
+  Or: (b, node, [x, y]) => [b.node('LogicalOr', node.name, [x!, y!])],
+  Where: (b, node, [c, x, y]) => [b.node('SelectV2', node.name, [c!, x!, y!], { T: a.type(node.outputs[0]!.dtype ?? node.inputs[1]?.dtype) })],
+  Shape: (b, node, [x]) => {
+    const y = b.node('Shape', node.attrs.start || node.attrs.end ? `${node.name}/all` : node.name, [x!], { T: a.type(node.inputs[0]?.dtype), out_type: a.dt(DT_INT32) });
+    if (!node.attrs.start && !node.attrs.end) return [y];
+    const rank = node.inputs[0]?.shape?.length;
+    if (rank === undefined) throw fail(node, 'start/end on an input of unknown rank');
+    const clamp = (d: number) => Math.max(0, Math.min(rank, d < 0 ? d + rank : d));
+    const [s0, e0] = [clamp(node.attrInt('start', 0)), clamp(node.attrInt('end', rank))];
+    return [b.node('StridedSlice', node.name, [y, b.ints(`${node.name}/begin`, [s0]), b.ints(`${node.name}/end`, [Math.max(s0, e0)]), b.ints(`${node.name}/strides`, [1])], stridedAttrs('int32', 0, 0))];
+  },
+  Slice: (b, node, ins, g) => {
+    const x = ins[0]!;
+    const rank = node.inputs[0]?.shape?.length;
+    if (rank === undefined) throw fail(node, 'slicing an input of unknown rank');
+    const [starts, ends, axesT, stepsT] = [1, 2, 3, 4].map((i) => constOf(g, node.inputs[i]));
+    if ((node.input(3) && !axesT) || (node.input(4) && !stepsT)) throw fail(node, 'slice axes or steps computed in the graph');
+    const list = (t: Tensor) => Array.from(t.toArray() as ArrayLike<number | bigint>, Number);
+    const count = starts?.size ?? ends?.size ?? node.inputs[1]?.shape?.[0];
+    if (typeof count !== 'number') throw fail(node, 'slice bounds of unknown length');
+    const axes = axesT ? list(axesT).map((d) => (d < 0 ? d + rank : d)) : Array.from({ length: count }, (_, i) => i);
+    const steps = stepsT ? list(stepsT) : axes.map(() => 1);
+    if (steps.some((st) => st === 0)) throw fail(node, 'a step of 0');
+    const clamp = (v: number) => Math.max(-2147483648, Math.min(2147483647, v));
+    const strides = new Array<number>(rank).fill(1);
+    let mask = (1 << rank) - 1;
+    axes.forEach((ax, i) => {
+      strides[ax] = steps[i]!;
+      mask &= ~(1 << ax);
+    });
+    /** The full-rank begin (or end) vector: constant, or gathered from the computed bounds. */
+    const bound = (t: Tensor | undefined, input: string, which: string): string => {
+      if (t) {
+        const v = list(t);
+        const full = new Array<number>(rank).fill(0);
+        axes.forEach((ax, i) => (full[ax] = clamp(v[i]!)));
+        return b.ints(`${node.name}/${which}`, full);
+      }
+      const pieces = Array.from({ length: rank }, (_, d) => {
+        const j = axes.indexOf(d);
+        if (j < 0) return b.ints(`${node.name}/${which}_${d}`, [0]);
+        return b.node('GatherV2', `${node.name}/${which}_${d}`, [input, b.ints(`${node.name}/${which}_${d}_index`, [j]), b.scalar(`${node.name}/${which}_${d}_axis`, 'int32', 0)], { Tparams: a.dt(DT_INT32), Tindices: a.dt(DT_INT32), Taxis: a.dt(DT_INT32) });
+      });
+      if (pieces.length === 1) return pieces[0]!;
+      return b.node('ConcatV2', `${node.name}/${which}`, [...pieces, b.scalar(`${node.name}/${which}_axis`, 'int32', 0)], { T: a.dt(DT_INT32), N: a.int(pieces.length), Tidx: a.dt(DT_INT32) });
+    };
+    const begin = bound(starts, ins[1]!, 'begin');
+    const end = bound(ends, ins[2]!, 'end');
+    return [b.node('StridedSlice', node.name, [x, begin, end, b.ints(`${node.name}/strides`, strides)], stridedAttrs(node.inputs[0]?.dtype, mask, mask))];
+  },
+  Expand: (b, node, [x, shape]) => {
+    // ONNX broadcasts both ways (a target dim 1 keeps the input's size): x + zeros(shape) does the same.
+    const d = node.inputs[0]?.dtype;
+    const fillValue = b.const(`${node.name}/fill_value`, Tensor.fromArray(tfjsDType(d), [], tfjsDType(d) === 'float32' ? [0] : tfjsDType(d) === 'int32' ? Int32Array.from([0]) : Uint8Array.from([0])));
+    const dims = b.node('Cast', `${node.name}/dims`, [shape!], { SrcT: a.type(node.inputs[1]?.dtype), DstT: a.dt(DT_INT32) });
+    const filled = b.node('Fill', `${node.name}/zeros`, [dims, fillValue], { T: a.type(d), index_type: a.dt(DT_INT32) });
+    return [b.node(tfjsDType(d) === 'bool' ? 'LogicalOr' : 'AddV2', node.name, tfjsDType(d) === 'bool' ? [x!, filled] : [x!, filled], tfjsDType(d) === 'bool' ? {} : { T: a.type(d) })];
+  },
+  Split: (b, node, [x], g) => {
+    const axis = node.attrInt('axis', 0);
+    const n = node.outputs.length;
+    const sizes = node.input(1) ? constOf(g, node.inputs[1]) : undefined;
+    if (node.input(1) && !sizes) throw fail(node, 'split sizes computed in the graph');
+    const T = a.type(node.inputs[0]?.dtype);
+    const y = sizes
+      ? b.node('SplitV', node.name, [x!, b.ints(`${node.name}/sizes`, Array.from(sizes.toArray() as ArrayLike<number | bigint>, Number)), b.scalar(`${node.name}/axis`, 'int32', axis)], { T, Tlen: a.dt(DT_INT32), num_split: a.int(n) })
+      : b.node('Split', node.name, [b.scalar(`${node.name}/axis`, 'int32', axis), x!], { T, num_split: a.int(n) });
+    return node.outputs.map((_, i) => `${y}:${i}`);
+  },
 };
+
+function compare(op: string): OpWriter {
+  return (b, node, ins) => [b.node(op, node.name, ins, { T: a.type(node.inputs[0]?.dtype) })];
+}
+
+function stridedAttrs(d: Tensor['dtype'] | undefined, beginMask: number, endMask: number): Record<string, TfAttr> {
+  return { T: a.type(d), Index: a.dt(DT_INT32), begin_mask: a.int(beginMask), end_mask: a.int(endMask), ellipsis_mask: a.int(0), new_axis_mask: a.int(0), shrink_axis_mask: a.int(0) };
+}
 
 function pool(op: 'MaxPool' | 'AvgPool'): OpWriter {
   return (b, node, [x]) => {
@@ -282,7 +307,7 @@ function reduce(op: string): OpWriter {
 }
 
 /** The IR ops `--to tfjs` writes. */
-export const TFJS_WRITABLE_OPS = [...Object.keys(WRITERS), 'Constant'].sort();
+export const TFJS_WRITABLE_OPS = [...Object.keys(WRITERS), ...Object.keys(FLOW_WRITERS), 'Constant'].sort();
 
 function shards(bytes: Uint8Array, size: number): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -316,6 +341,44 @@ function encodeWeight(t: Tensor, quantize: TfjsGraphWriteOptions['quantize']): {
   return { bytes: out, spec: { ...spec, quantization: { dtype: 'uint8', min, scale } } };
 }
 
+/** Counts the ops of `g` (and of its subgraphs) that have no TF mapping. */
+function countMissing(g: Graph, missing: Map<string, number>): void {
+  for (const n of g.nodes) {
+    if (n.domain !== '' || (!WRITERS[n.op] && !FLOW_WRITERS[n.op] && n.op !== 'Constant')) missing.set(n.op, (missing.get(n.op) ?? 0) + 1);
+    // The importer's set-item If is one TensorListSetItem: its branches are not written.
+    if (setItemPattern(n)) continue;
+    for (const sg of subgraphsOf(n)) countMissing(sg, missing);
+  }
+}
+
+/** Writes the live nodes of `g` into scope `b` (g's inputs already named there). */
+function writeGraph(b: TfScope, g: Graph): void {
+  const order = topologicalOrder(g);
+  const live = liveNodes(g, order);
+  setLive(b, live);
+  for (const n of order) {
+    if (!live.has(n)) continue;
+    if (n.op === 'Constant') {
+      const t = n.attrTensor('value');
+      if (!t) throw fail(n, 'a Constant without a tensor value');
+      b.names.set(n.outputs[0]!, b.const(n.outputs[0]!.name, t));
+      continue;
+    }
+    const writer = WRITERS[n.op] ?? FLOW_WRITERS[n.op]!;
+    let ins: string[] = [];
+    if (!SELF_INPUT_OPS.has(n.op)) {
+      ins = n.inputs.map((v) => (v && v.name ? b.ref(v) : ''));
+      // Writers that take optional inputs by position get '' as undefined; the others get the present ones.
+      ins = BY_POSITION.has(n.op) ? (ins.map((x) => x || undefined) as string[]) : ins.filter((x, i) => x || i === 0);
+    }
+    const outs = writer(b, n, ins, g);
+    n.outputs.forEach((o, i) => outs[i] && b.names.set(o, outs[i]!));
+  }
+}
+
+/** Ops whose writers take their inputs by position (absent optional inputs as undefined). */
+const BY_POSITION = new Set(['Clip', 'Conv', 'Gemm', 'LSTM', 'Slice', 'SequenceInsert', 'SequenceAt', 'SplitToSequence']);
+
 /** Builds the TF graph for an IR graph (throws one error naming every op it cannot write). */
 export function tfGraphOf(graph: Graph): { tf: TfGraph; weights: { name: string; tensor: Tensor }[]; inputs: { name: string; value: Value }[]; outputs: { name: string; value: Value }[] } {
   try {
@@ -323,11 +386,8 @@ export function tfGraphOf(graph: Graph): { tf: TfGraph; weights: { name: string;
   } catch {
     // Shapes stay as recorded; ops that need one say so.
   }
-  const order = topologicalOrder(graph);
   const missing = new Map<string, number>();
-  for (const n of order) {
-    if (n.domain !== '' || (!WRITERS[n.op] && n.op !== 'Constant')) missing.set(n.op, (missing.get(n.op) ?? 0) + 1);
-  }
+  countMissing(graph, missing);
   if (missing.size) {
     throw new MconvError({
       kind: 'unsupported', format: 'tfjs',
@@ -335,7 +395,8 @@ export function tfGraphOf(graph: Graph): { tf: TfGraph; weights: { name: string;
       hint: `--to tfjs writes: ${TFJS_WRITABLE_OPS.join(', ')}`,
     });
   }
-  const b = new GraphBuilder();
+  const root: TfRoot = { weights: [], weightNames: new Set(), functions: [], functionNames: new Set(), writeGraph };
+  const b = new TfScope(root, graph);
   const inputs: { name: string; value: Value }[] = [];
   for (const v of graph.inputs) {
     if (v.initializer) continue;
@@ -346,37 +407,14 @@ export function tfGraphOf(graph: Graph): { tf: TfGraph; weights: { name: string;
     b.names.set(v, name);
     inputs.push({ name, value: v });
   }
-  const nameOf = (v: Value | null): string => {
-    if (!v) return '';
-    const known = b.names.get(v);
-    if (known) return known;
-    const t = constOf(graph, v);
-    if (t) {
-      const n = b.const(v.name, t);
-      b.names.set(v, n);
-      return n;
-    }
-    throw new MconvError({ kind: 'unsupported', format: 'tfjs', message: `value ${v.name} is read before it is computed` });
-  };
-  for (const n of order) {
-    if (n.op === 'Constant') {
-      const t = n.attrTensor('value');
-      if (!t) throw fail(n, 'a Constant without a tensor value');
-      b.names.set(n.outputs[0]!, b.const(n.outputs[0]!.name, t));
-      continue;
-    }
-    const ins = n.inputs.map((v) => (v && v.name ? nameOf(v) : ''));
-    const present = ins.filter((s, i) => s || i === 0);
-    const outs = WRITERS[n.op]!(b, n, n.op === 'Clip' || n.op === 'Conv' || n.op === 'Gemm' ? ins.map((s) => s || undefined) as string[] : present, graph);
-    n.outputs.forEach((o, i) => outs[i] && b.names.set(o, outs[i]!));
-  }
+  writeGraph(b, graph);
   const outputs = graph.outputs.map((v) => {
-    let name = nameOf(v);
+    let name = b.ref(v);
     // A graph output named like the IR value (an Identity when the producing op has another name).
     if (name !== v.name && !b.nodes.some((n) => n.name === v.name)) name = b.node('Identity', v.name, [name], { T: a.type(tfjsDType(v.dtype)) });
     return { name, value: v };
   });
-  return { tf: { nodes: b.nodes, functions: [], producer: 1 }, weights: b.weights, inputs, outputs };
+  return { tf: { nodes: b.nodes, functions: root.functions, producer: 1 }, weights: root.weights, inputs, outputs };
 }
 
 /** model.json + shards for a model. */
