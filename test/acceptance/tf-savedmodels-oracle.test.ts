@@ -3,14 +3,17 @@
  * SavedModel's own graph (its calls inlined and its variables set to the checkpoint's values by a
  * test helper, tf-frozen-savedmodel.ts): mconv's outputs on the same random inputs agree within
  * 1e-4. The Keras LSTM SavedModel runs its While loop in tfjs-converter and its ONNX LSTM node in
- * mconv.
+ * mconv. TF1 checkpoints with their `.meta` graph are checked the same way.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/api.js';
 import { loadModel } from '../../src/formats/registry.js';
 import { readSavedModel } from '../../src/formats/tf/saved-model.js';
+import { readCheckpoint } from '../../src/formats/tf/checkpoint.js';
+import { bindVariables } from '../../src/formats/tf/ckpt-variables.js';
+import { decodeMetaGraph } from '../../src/formats/tf/proto.js';
 import { openSource } from '../../src/io/files.js';
 import { compareTensors } from '../../src/runtime/compare.js';
 import { randomInputs } from '../../src/runtime/random-inputs.js';
@@ -66,6 +69,27 @@ describe.skipIf(!existsSync(REAL))('TF SavedModels against tfjs-converter runnin
         const t = feeds.get(req.inputNames?.[i] ?? ref);
         if (t && present.has(ref.replace(/:\d+$/, ''))) oracleFeeds[ref] = t;
       });
+      const want = await runTfjsGraphOracle(frozen.graph, new Map(), oracleFeeds, frozen.outputs);
+      m.graph.outputs.forEach((o, i) => expectClose(ours.outputs.get(o.name)!, want[i]!, `${c.dir} ${o.name}`));
+    });
+  }
+});
+
+describe.skipIf(!existsSync(REAL))('TF1 checkpoints with their .meta graph against tfjs-converter running that graph', () => {
+  const METAS = [
+    { dir: 'mlnet-cifar-frozen-and-ckpt', meta: 'model.ckpt.meta', index: 'model.ckpt.index', inputs: ['Input:0'], outputs: ['Output:0'], shapes: { Input: [2, 32, 32, 3] } },
+    { dir: 'tf2onnx-regression/checkpoint', meta: 'model.meta', index: 'model.index', inputs: ['X:0'], outputs: ['pred:0'], shapes: { X: [5] } },
+  ];
+  for (const c of METAS) {
+    it(`${c.dir}/${c.meta} --inputs ${c.inputs.join(',')} --outputs ${c.outputs.join(',')}`, async () => {
+      const m = await loadModel(join(REAL, c.dir, c.meta), { inputs: c.inputs, outputs: c.outputs, inputShapes: c.shapes });
+      expect(m.metadata['tf.graph_error']).toBeUndefined();
+      const feeds = randomInputs(m.graph.inputs, { seed: 9 });
+      const ours = await run(m, feeds);
+      const graph = decodeMetaGraph(readFileSync(join(REAL, c.dir, c.meta))).graph;
+      const binding = bindVariables(graph, readCheckpoint(openSource(join(REAL, c.dir, c.index)), c.index));
+      const frozen = freezeSavedModelGraph(graph, binding.values, c.outputs);
+      const oracleFeeds = Object.fromEntries(c.inputs.map((ref, i) => [ref, feeds.get(m.graph.inputs[i]!.name)!]));
       const want = await runTfjsGraphOracle(frozen.graph, new Map(), oracleFeeds, frozen.outputs);
       m.graph.outputs.forEach((o, i) => expectClose(ours.outputs.get(o.name)!, want[i]!, `${c.dir} ${o.name}`));
     });
