@@ -3,12 +3,17 @@
  * SavedModel's own graph (its calls inlined and its variables set to the checkpoint's values by a
  * test helper, tf-frozen-savedmodel.ts): mconv's outputs on the same random inputs agree within
  * 1e-4. The Keras LSTM SavedModel runs its While loop in tfjs-converter and its ONNX LSTM node in
- * mconv. TF1 checkpoints with their `.meta` graph are checked the same way.
+ * mconv. Each is also written as ONNX, which passes onnx.checker's full check and gives the same
+ * in onnxruntime, and with `--to tfjs`, which tfjs-converter loads and runs to the same values.
+ * TF1 checkpoints with their `.meta` graph are checked against the oracle too.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { run } from '../../src/api.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run, save } from '../../src/api.js';
+import { loadOnnxRuntime, runWithOnnxRuntime } from '../../src/runtime/onnxruntime.js';
 import { loadModel } from '../../src/formats/registry.js';
 import { readSavedModel } from '../../src/formats/tf/saved-model.js';
 import { readCheckpoint } from '../../src/formats/tf/checkpoint.js';
@@ -19,11 +24,13 @@ import { compareTensors } from '../../src/runtime/compare.js';
 import { randomInputs } from '../../src/runtime/random-inputs.js';
 import type { Tensor } from '../../src/ir/tensor.js';
 import { freezeSavedModelGraph } from '../helpers/tf-frozen-savedmodel.js';
-import { runTfjsGraphOracle } from '../helpers/tf-oracle.js';
-import { SHARED } from '../helpers/cli.js';
+import { fromTfjs, runTfjsGraphOracle, tf, tfconv, toTfjs } from '../helpers/tf-oracle.js';
+import { PY, SHARED, hasPython } from '../helpers/cli.js';
 
 const REAL = join(SHARED, 'real');
 if (!existsSync(REAL)) console.log(`skipped: ${REAL} is absent`);
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const CASES: { dir: string; shapes?: Record<string, (number | string)[]>; lstm?: boolean; signature?: string }[] = [
   { dir: 'tf2onnx-regression/saved_model', shapes: { X: [3] } },
@@ -71,6 +78,28 @@ describe.skipIf(!existsSync(REAL))('TF SavedModels against tfjs-converter runnin
       });
       const want = await runTfjsGraphOracle(frozen.graph, new Map(), oracleFeeds, frozen.outputs);
       m.graph.outputs.forEach((o, i) => expectClose(ours.outputs.get(o.name)!, want[i]!, `${c.dir} ${o.name}`));
+      // The ONNX file passes the checker and gives the same in onnxruntime.
+      const dir = mkdtempSync(join(tmpdir(), 'mconv-sm-oracle-'));
+      dirs.push(dir);
+      const file = join(dir, 'model.onnx');
+      await save(m, file);
+      if (hasPython('onnx')) execFileSync(PY, ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', file], { stdio: 'pipe' });
+      if (await loadOnnxRuntime()) {
+        const got = await runWithOnnxRuntime(file, feeds);
+        m.graph.outputs.forEach((o, i) => expectClose(got.get(o.name)!, want[i]!, `${c.dir} ${o.name} in onnxruntime`));
+      }
+      // --to tfjs: tfjs-converter loads what mconv wrote and gives the same.
+      const jsonFile = join(dir, 'model.json');
+      await save(m, jsonFile, { format: 'tfjs' });
+      const json = JSON.parse(readFileSync(jsonFile, 'utf8'));
+      const data = Buffer.concat(json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => readFileSync(join(dir, p)))));
+      const model = await tfconv.loadGraphModel(tf.io.fromMemory({
+        modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights), format: 'graph-model',
+        weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+      } as never));
+      const inputKeys = Object.keys(json.signature.inputs);
+      const ys = await model.executeAsync(Object.fromEntries(inputKeys.map((k, i) => [k, toTfjs(feeds.get(m.graph.inputs[i]!.name)!)])), Object.keys(json.signature.outputs));
+      (Array.isArray(ys) ? ys : [ys]).forEach((y, i) => expectClose(fromTfjs(y), want[i]!, `${c.dir} output ${i} via --to tfjs`));
     });
   }
 });

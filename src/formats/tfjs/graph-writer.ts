@@ -206,6 +206,26 @@ const WRITERS: Record<string, OpWriter> = {
   And: (b, node, [x, y]) => [b.node('LogicalAnd', node.name, [x!, y!])],
   Or: (b, node, [x, y]) => [b.node('LogicalOr', node.name, [x!, y!])],
   Where: (b, node, [c, x, y]) => [b.node('SelectV2', node.name, [c!, x!, y!], { T: a.type(node.outputs[0]!.dtype ?? node.inputs[1]?.dtype) })],
+  Floor: elementwise('Floor'),
+  Ceil: elementwise('Ceil'),
+  /** ConstantOfShape(shape; value) -> Fill(shape, value). */
+  ConstantOfShape: (b, node, [shape]) => {
+    const value = node.attrs.value?.kind === 'tensor' ? node.attrs.value.value : undefined;
+    const d = value?.dtype ?? 'float32';
+    const v = value ? Number(value.toFloat64()[0]) : 0;
+    const td = tfjsDType(d);
+    const dims = node.inputs[0]?.dtype === 'int32' ? shape! : b.node('Cast', `${node.name}/dims`, [shape!], { SrcT: a.type(node.inputs[0]?.dtype), DstT: a.dt(DT_INT32) });
+    return [b.node('Fill', node.name, [dims, b.scalar(`${node.name}/value`, td, v)], { T: a.type(d), index_type: a.dt(DT_INT32) })];
+  },
+  /** RandomUniformLike(x; low, high) -> low + (high - low) * RandomUniform(Shape(x)). */
+  RandomUniformLike: (b, node, [x]) => {
+    const shape = b.node('Shape', `${node.name}/shape`, [x!], { T: a.type(node.inputs[0]?.dtype), out_type: a.dt(DT_INT32) });
+    const u = b.node('RandomUniform', `${node.name}/unit`, [shape], { dtype: a.type('float32'), T: a.dt(DT_INT32), seed: a.int(0), seed2: a.int(0) });
+    const low = node.attrFloat('low', 0);
+    const high = node.attrFloat('high', 1);
+    const scaled = b.node('Mul', `${node.name}/scaled`, [u, b.scalar(`${node.name}/range`, 'float32', high - low)], { T: a.type('float32') });
+    return [b.node('AddV2', node.name, [scaled, b.scalar(`${node.name}/low`, 'float32', low)], { T: a.type('float32') })];
+  },
   Shape: (b, node, [x]) => {
     const y = b.node('Shape', node.attrs.start || node.attrs.end ? `${node.name}/all` : node.name, [x!], { T: a.type(node.inputs[0]?.dtype), out_type: a.dt(DT_INT32) });
     if (!node.attrs.start && !node.attrs.end) return [y];
