@@ -103,12 +103,17 @@ export async function runTfjsGraphOracle(
   const model = await tfconv.loadGraphModel(
     tf.io.fromMemory({ modelTopology, weightSpecs: specs, weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer, format: 'graph-model' }),
   );
+  return executeAndDispose(model, feeds, outputs);
+}
+
+/** Runs a loaded graph model with executeAsync (control flow included), then frees everything. */
+async function executeAndDispose(model: tfconv.GraphModel, feeds: Record<string, Tensor>, outputs: string[]): Promise<Tensor[]> {
   const inputs: Record<string, tf.Tensor> = {};
   for (const [k, t] of Object.entries(feeds)) inputs[k] = toTfjs(t);
   const warn = console.warn;
   // tfjs-converter advises execute() for graphs without control flow on every run; not useful here.
   console.warn = (...args: unknown[]) => {
-    if (!String(args[0]).includes('You can use model.execute() instead')) warn(...args);
+    if (!String(args[0]).includes('model.execute()')) warn(...args);
   };
   try {
     const ys = await model.executeAsync(inputs, outputs);
@@ -121,6 +126,26 @@ export async function runTfjsGraphOracle(
     tf.dispose(Object.values(inputs));
     model.dispose();
   }
+}
+
+/**
+ * tfjs-converter's own load of a graph-model `model.json` and its shards from disk, run on `feeds`
+ * (by signature input key or `node:0` tensor name); outputs default to the signature's.
+ */
+export async function runTfjsModelFile(modelJson: string, feeds: Record<string, Tensor>, outputs?: string[]): Promise<Tensor[]> {
+  await useBackend('cpu');
+  const json = JSON.parse(readFileSync(modelJson, 'utf8')) as {
+    modelTopology: unknown; signature?: { outputs: Record<string, unknown> }; userDefinedMetadata?: { signature?: { outputs: Record<string, unknown> } };
+    weightsManifest: { paths: string[]; weights: unknown[] }[];
+  };
+  const dir = join(modelJson, '..');
+  const data = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
+  const signature = json.signature ?? json.userDefinedMetadata?.signature;
+  const model = await tfconv.loadGraphModel(tf.io.fromMemory({
+    modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+    weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength), format: 'graph-model', signature,
+  } as never));
+  return executeAndDispose(model, feeds, outputs ?? Object.keys(signature?.outputs ?? {}));
 }
 
 /**

@@ -18,7 +18,7 @@ import { compareTensors } from '../../../src/runtime/compare.js';
 import { prng } from '../../../src/runtime/random-inputs.js';
 import { execFileSync } from 'node:child_process';
 import { PY, SHARED, hasPython, mconv } from '../../helpers/cli.js';
-import { fromTfjs, tf, tfconv, toTfjs } from '../../helpers/tf-oracle.js';
+import { fromTfjs, runTfjsModelFile, tf } from '../../helpers/tf-oracle.js';
 import { useBackend } from '../../../src/runtime/backends.js';
 
 const REAL = join(SHARED, 'real');
@@ -38,24 +38,7 @@ function expectClose(actual: Tensor, expected: Tensor, label: string, atol = 1e-
 }
 
 /** tfjs-converter's own load of a model.json with its shards (read from disk). */
-async function tfjsRun(modelJson: string, feeds: Record<string, Tensor>, outputs: string[]): Promise<Tensor[]> {
-  await useBackend('cpu');
-  const json = JSON.parse(readFileSync(modelJson, 'utf8'));
-  const dir = join(modelJson, '..');
-  const specs = json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights);
-  const parts: Buffer[] = json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => readFileSync(join(dir, p))));
-  const data = Buffer.concat(parts);
-  const model = await tfconv.loadGraphModel(tf.io.fromMemory({
-    modelTopology: json.modelTopology, weightSpecs: specs, weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
-    format: 'graph-model', signature: json.signature ?? json.userDefinedMetadata?.signature,
-  } as never));
-  const inputs: Record<string, tf.Tensor> = {};
-  for (const [k, t] of Object.entries(feeds)) inputs[k] = toTfjs(t);
-  // executeAsync: graphs with control flow (StatelessWhile) cannot run synchronously.
-  const ys = await model.executeAsync(inputs, outputs);
-  const list = Array.isArray(ys) ? ys : [ys];
-  return list.map((y) => fromTfjs(y));
-}
+const tfjsRun = runTfjsModelFile;
 
 describe.skipIf(!existsSync(REAL))('tfjs graph-models', () => {
   it('tfjs-graph-model-small (both manifest layouts): mconv run gives the values tfjs records', async () => {

@@ -20,12 +20,11 @@ import { writeOnnx } from '../../../src/formats/onnx/writer.js';
 import { markSequence } from '../../../src/formats/tf/sequence-values.js';
 import { attr, Graph, Model, type Value } from '../../../src/ir/graph.js';
 import { Tensor, type DType } from '../../../src/ir/tensor.js';
-import { useBackend } from '../../../src/runtime/backends.js';
 import { compareTensors } from '../../../src/runtime/compare.js';
 import { loadOnnxRuntime, runWithOnnxRuntime } from '../../../src/runtime/onnxruntime.js';
 import { prng, randomTensor } from '../../../src/runtime/random-inputs.js';
 import { SHARED, mconv } from '../../helpers/cli.js';
-import { fromTfjs, tf, tfconv, toTfjs } from '../../helpers/tf-oracle.js';
+import { runTfjsModelFile } from '../../helpers/tf-oracle.js';
 
 const REAL = join(SHARED, 'real');
 if (!existsSync(REAL)) console.log(`skipped: ${REAL} is absent`);
@@ -46,35 +45,7 @@ interface ModelJson {
   weightsManifest: { paths: string[]; weights: { name: string }[] }[];
 }
 
-/** tfjs-converter's load of a model.json and its shards from disk; runs it with executeAsync. */
-async function tfjsRun(modelJson: string, feeds: Record<string, Tensor>, outputs?: string[]): Promise<Tensor[]> {
-  await useBackend('cpu');
-  const json = JSON.parse(readFileSync(modelJson, 'utf8')) as ModelJson & { userDefinedMetadata?: { signature?: unknown } };
-  const dir = join(modelJson, '..');
-  const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const data = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
-  const model = await tfconv.loadGraphModel(tf.io.fromMemory({
-    modelTopology: json.modelTopology, weightSpecs: specs, weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
-    format: 'graph-model', signature: json.signature ?? json.userDefinedMetadata?.signature,
-  } as never));
-  const inputs: Record<string, tf.Tensor> = {};
-  for (const [k, t] of Object.entries(feeds)) inputs[k] = toTfjs(t);
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => {
-    if (!String(args[0]).includes('model.execute()')) warn(...args);
-  };
-  try {
-    const ys = await model.executeAsync(inputs, outputs ?? Object.keys(json.signature.outputs));
-    const list = Array.isArray(ys) ? ys : [ys];
-    const out = list.map(fromTfjs);
-    tf.dispose(list);
-    return out;
-  } finally {
-    console.warn = warn;
-    tf.dispose(Object.values(inputs));
-    model.dispose();
-  }
-}
+const tfjsRun = runTfjsModelFile;
 
 function expectClose(actual: Tensor, expected: Tensor, label: string, atol: number): void {
   const r = compareTensors(label, actual, expected, { atol, rtol: 0 });
