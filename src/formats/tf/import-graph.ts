@@ -241,8 +241,10 @@ class Importer {
     visit(nodes);
     if (missing.size) {
       const list = [...missing].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([op, c]) => `${op} x${c}`).join(', ');
-      throw tfError(`unsupported TF ops: ${list}`, undefined,
-        'these ops have no converter; if they are pre- or post-processing, cut them away with --inputs/--outputs NODE:PORT');
+      const stateful = [...missing.keys()].filter((op) => /^(Assign|ResourceApply|Apply|Scatter(Add|Sub|Update)$|ResourceScatter)/.test(op));
+      throw tfError(`unsupported TF ops: ${list}`, undefined, stateful.length
+        ? `${stateful.join(', ')} change variables: this graph updates state, and mconv converts inference graphs (choose an inference signature, or cut with --outputs NODE:PORT)`
+        : 'these ops have no converter; if they are pre- or post-processing, cut them away with --inputs/--outputs NODE:PORT');
     }
   }
 

@@ -69,6 +69,7 @@ interface Built {
 async function importGraph(req: TfImportRequest, options: ReadOptions, source: ModelSourceFiles, format: string, fallbackWeights: () => Map<string, Tensor>): Promise<Built> {
   const importTfGraph = await loadImporter();
   let error: string | undefined;
+  let hint: string | undefined;
   if (importTfGraph) {
     try {
       const graph = importTfGraph(req.graph, {
@@ -86,11 +87,12 @@ async function importGraph(req: TfImportRequest, options: ReadOptions, source: M
     } catch (e) {
       if (!(e instanceof MconvError) || e.kind !== 'unsupported') throw e;
       error = e.where ? `${e.message} [at ${e.where}]` : e.message;
+      hint = e.hint;
     }
   } else {
     error = 'the TensorFlow graph importer is not available in this build';
   }
-  return weightsOnly(req.graphName, fallbackWeights(), source, format, error);
+  return weightsOnly(req.graphName, fallbackWeights(), source, format, error, hint && `${hint}; the model holds its weights only`);
 }
 
 /** A model of the weights alone, saying why there is no graph (for convert/run to repeat). */

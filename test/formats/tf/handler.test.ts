@@ -201,6 +201,10 @@ describe.skipIf(!present)('TF models through loadModel', () => {
     expect(sig.stderr).toMatch(/none is serving_default.*--signature: get_counter, incr_counter, incr_counter_by, reset_counter/s);
     const got = await mconv(['run', join(REAL, 'tfserving-counter-savedmodel'), '--signature', 'get_counter', '--json']);
     expect(got.code, got.stderr).toBe(0);
+    // A signature that updates the variable says so.
+    const incr = await mconv(['run', join(REAL, 'tfserving-counter-savedmodel'), '--signature', 'incr_counter']);
+    expect(incr.code).toBe(3);
+    expect(incr.stderr).toMatch(/AssignAdd change variables: this graph updates state/);
     const tmp = mkdtempSync(join(tmpdir(), 'mconv-sm-'));
     try {
       const bytes = execFileSync('head', ['-c', '3000', join(REAL, 'mlnet-mnist-lr-savedmodel/saved_model.pb')]);
