@@ -140,11 +140,7 @@ export function convertWhile(host: ControlFlowHost, graph: Graph, n: TfNode, irN
     const name = `${p}${body.inputs[k]!.name}`;
     const seqElem = sequenceElem(v);
     if (seqElem) return markSequence(b.addInput(name, 'float32', []), seqElem);
-    if (t === DT_VARIANT) {
-      const elem = seqElem;
-      if (!elem) throw cfError(irName, n.op, `loop variable ${k} is a variant that is not a TensorList mconv made`);
-      return markSequence(b.addInput(name, 'float32', []), elem);
-    }
+    if (t === DT_VARIANT) throw cfError(irName, n.op, `loop variable ${k} is a variant that is not a TensorList mconv made`);
     if (t === DT_RESOURCE) throw cfError(irName, n.op, `loop variable ${k} is a resource the loop changes (a stateful loop)`, 'export the model for inference (tf.function with the variables read outside the loop)');
     const d: DType | undefined = irDType(t) ?? v.dtype;
     if (!d) throw cfError(irName, n.op, `loop variable ${k} has type ${t === undefined ? '(missing)' : TF_DTYPE_NAMES[t] ?? t}, which mconv does not support`);
