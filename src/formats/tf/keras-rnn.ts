@@ -26,12 +26,23 @@ export function isKerasLstmFunction(fn: TfFunction): boolean {
   return !fn.attr.go_backwards?.b;
 }
 
-/** Whether the function returns every step's output (return_sequences) or the last one as [B, 1, U]. */
-function returnsSequences(fn: TfFunction): boolean {
-  // With return_sequences=False the output list holds one item, stacked with num_elements 1.
+/**
+ * Whether the function returns every step's output (return_sequences) or the last one as
+ * [B, 1, U]: from the shape TF recorded for the `outputs` result (`_output_shapes`), else from the
+ * output list of its loop (one item when only the last step is kept); undefined when neither says.
+ */
+function returnsSequences(fn: TfFunction, timeMajor: boolean, steps: number | undefined): boolean | undefined {
+  const byName = new Map(fn.nodes.map((n) => [n.name, n]));
+  const ret = fn.ret[fn.outputs[1]!.name] ?? '';
+  const shape = byName.get(ret.split(':')[0]!)?.attr._output_shapes?.list?.shape?.[0];
+  const d = shape && shape.length === 3 ? shape[timeMajor ? 0 : 1] : undefined;
+  if (d !== undefined) {
+    if (d === 1 && steps !== 1) return false;
+    if (d === -1 || d === steps) return true;
+  }
   const stack = fn.nodes.find((n) => n.op === 'TensorListStack');
   if (stack) return stack.attr.num_elements?.i !== 1;
-  return true;
+  return undefined;
 }
 
 /** The `runtime` result (a float constant Keras uses to report the implementation). */
@@ -55,6 +66,9 @@ export function convertKerasLstm(ctx: TfOpContext, args: Value[], fn: TfFunction
   const units = rs[0];
   if (rs[1] !== 4 * units || (typeof ks[1] === 'number' && ks[1] !== 4 * units)) return undefined;
   const timeMajor = !!fn.attr.time_major?.b;
+  const t = x.shape[timeMajor ? 0 : 1];
+  const sequences = returnsSequences(fn, timeMajor, typeof t === 'number' ? t : undefined);
+  if (sequences === undefined) return undefined;
 
   /** Keras (i, f, c, o) columns -> ONNX (i, o, f, c) rows: [4U, n] with a leading 1. */
   const gates = (w: Value, name: string): Value => {
@@ -78,7 +92,7 @@ export function convertKerasLstm(ctx: TfOpContext, args: Value[], fn: TfFunction
   const last = ctx.emit('Squeeze', [Yh, axis0], {}, 1, 'h')[0]!;
   const cell = ctx.emit('Squeeze', [Yc, axis0], {}, 1, 'c')[0]!;
   let outputs: Value;
-  if (returnsSequences(fn)) {
+  if (sequences) {
     const seq = ctx.emit('Squeeze', [Y, ctx.ints64('y_direction_axis', [1])], {}, 1, 'steps')[0]!;
     outputs = timeMajor ? seq : ctx.emit('Transpose', [seq], { perm: attr.ints([1, 0, 2]) }, 1, 'outputs')[0]!;
   } else {
