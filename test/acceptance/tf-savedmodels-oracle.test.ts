@@ -24,6 +24,9 @@ import { compareTensors } from '../../src/runtime/compare.js';
 import { randomInputs } from '../../src/runtime/random-inputs.js';
 import type { Tensor } from '../../src/ir/tensor.js';
 import { freezeSavedModelGraph } from '../helpers/tf-frozen-savedmodel.js';
+import { importTfGraph } from '../../src/formats/tf/import-graph.js';
+import type { TfGraph, TfNode } from '../../src/formats/tf/tf-graph.js';
+import { Model } from '../../src/ir/graph.js';
 import { runTfjsGraphOracle, runTfjsModelFile } from '../helpers/tf-oracle.js';
 import { PY, SHARED, hasPython } from '../helpers/cli.js';
 
@@ -117,4 +120,26 @@ describe.skipIf(!existsSync(REAL))('TF1 checkpoints with their .meta graph again
       m.graph.outputs.forEach((o, i) => expectClose(ours.outputs.get(o.name)!, want[i]!, `${c.dir} ${o.name}`));
     });
   }
+});
+
+describe.skipIf(!existsSync(REAL))('a Keras LSTM calling its GPU implementation (CudnnRNN inside) converts the same', () => {
+  it('tfnet lstm_from_sequential with every standard_lstm call pointed at gpu_lstm_with_fallback', async () => {
+    const path = join(REAL, 'tfnet-keras-savedmodel-lstm_from_sequential');
+    const sm = readSavedModel(openSource(path));
+    const req = sm.request;
+    const gpu = req.graph.functions.find((f) => /^__inference_gpu_lstm_with_fallback_\d+$/.test(f.name))!;
+    expect(gpu.nodes.some((n) => n.op === 'CudnnRNN')).toBe(true);
+    const retarget = (n: TfNode): TfNode => (/standard_lstm/.test(n.attr.f?.func?.name ?? '') ? { ...n, attr: { ...n.attr, f: { func: { name: gpu.name, attr: {} } } } } : n);
+    const graph: TfGraph = { ...req.graph, nodes: req.graph.nodes.map(retarget), functions: req.graph.functions.map((f) => ({ ...f, nodes: f.nodes.map(retarget) })) };
+    const ir = importTfGraph(graph, { variables: req.variables, inputs: req.inputs, outputs: req.outputs, inputNames: req.inputNames, outputNames: req.outputNames });
+    const m = new Model(ir, { format: 'tf-savedmodel' });
+    m.pendingPasses = true;
+    expect(m.graph.findNodesByOp('LSTM')).toHaveLength(1);
+    const feeds = randomInputs(m.graph.inputs, { seed: 3, dims: { batch: 3 } });
+    const ours = await run(m, feeds);
+    // The oracle runs the unchanged graph (standard_lstm's While loop).
+    const frozen = freezeSavedModelGraph(req.graph, sm.binding.values, req.outputs!);
+    const want = await runTfjsGraphOracle(frozen.graph, new Map(), { [req.inputs![0]!]: feeds.get(m.graph.inputs[0]!.name)! }, frozen.outputs);
+    expectClose(ours.outputs.get(m.graph.outputs[0]!.name)!, want[0]!, 'via gpu_lstm_with_fallback');
+  });
 });

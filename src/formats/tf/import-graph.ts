@@ -207,7 +207,8 @@ class Importer {
           const f = n.attr.f?.func?.name;
           const fn = f ? this.fns.get(f) : undefined;
           if (!fn) missing.set(`${n.op} of a missing function ${f ?? ''}`.trim(), (missing.get(n.op) ?? 0) + 1);
-          else if (!seenFns.has(fn.name)) {
+          // A Keras LSTM implementation becomes an ONNX LSTM: its body (CudnnRNN for the GPU one) is not converted.
+          else if (!seenFns.has(fn.name) && !isKerasLstmFunction(fn)) {
             seenFns.add(fn.name);
             visit(fn.nodes);
           }
