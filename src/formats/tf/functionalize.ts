@@ -29,10 +29,33 @@ export function hasTf1ControlFlow(graph: TfGraph): boolean {
   return graph.nodes.some((n) => n.op === 'LoopCond' || n.op === 'Switch' || n.op === 'RefSwitch');
 }
 
-/** Rewrites TF1 conds, then TF1 while loops, into functional If/While nodes (a new graph). */
+/** Why TF1 conds or loops of a rewritten graph were left as they were (they fail later only if needed). */
+const problems = new WeakMap<TfGraph, string[]>();
+
+export function tf1ControlFlowProblems(graph: TfGraph): string[] {
+  return problems.get(graph) ?? [];
+}
+
+function note(graph: TfGraph, list: string[]): TfGraph {
+  if (list.length) problems.set(graph, list);
+  return graph;
+}
+
+/** Records an MconvError as a problem (a structure left unrewritten); rethrows anything else. */
+function skipped(list: string[], e: unknown): void {
+  if (!(e instanceof MconvError)) throw e;
+  list.push(e.where ? `${e.message} [at ${e.where}]` : e.message);
+}
+
+/**
+ * Rewrites TF1 conds, then TF1 while loops, into functional If/While nodes (a new graph). A cond
+ * or loop that cannot be rewritten stays as it is, with the reason in tf1ControlFlowProblems: the
+ * importer reports it only when the outputs need those nodes.
+ */
 export function functionalizeTf1ControlFlow(graph: TfGraph): TfGraph {
   const withIfs = functionalizeTf1Conds(graph);
-  return withIfs.nodes.some((n) => n.op === 'LoopCond') ? functionalizeTf1Loops(withIfs) : withIfs;
+  const out = withIfs.nodes.some((n) => n.op === 'LoopCond') ? functionalizeTf1Loops(withIfs) : withIfs;
+  return note(out === graph ? { ...out } : out, [...tf1ControlFlowProblems(withIfs), ...tf1ControlFlowProblems(out)]);
 }
 
 function fnNamer(graph: TfGraph): (base: string) => string {
@@ -60,7 +83,17 @@ export function functionalizeTf1Conds(graph: TfGraph): TfGraph {
   const fnName = fnNamer(graph);
   const functions = [...graph.functions];
   const replaced = new Map<string, TfNode>();
+  const failed: string[] = [];
   for (const merge of condMerges) {
+    try {
+      replaced.set(merge.name, condToIf(merge));
+    } catch (e) {
+      skipped(failed, e);
+    }
+  }
+  return note({ ...graph, nodes: graph.nodes.map((n) => replaced.get(n.name) ?? n), functions }, failed);
+
+  function condToIf(merge: TfNode): TfNode {
     const ins = merge.inputs.filter((i) => !i.startsWith('^'));
     if (ins.length !== 2) throw loopError(`the cond Merge ${merge.name} has ${ins.length} inputs, not 2`, merge.name);
     // Which Switch port each side comes from, and the Switches (and their pred) reached.
@@ -121,15 +154,14 @@ export function functionalizeTf1Conds(graph: TfGraph): TfGraph {
     const elseFn = branch(ins[1 - trueIdx]!, 'else');
     functions.push(thenFn, elseFn);
     // The If keeps the Merge's name (readers of Merge:0 read it); Merge:1 (value_index) is not supported.
-    replaced.set(merge.name, {
+    return {
       name: merge.name, op: 'StatelessIf', inputs: [pred, ...swList.map((sw) => sw.inputs[0]!)],
       attr: {
         Tcond: { type: 10 }, Tin: { list: { type: argDefs.map((a) => a.type ?? 1) } }, Tout: { list: { type: [merge.attr.T?.type ?? 1] } },
         then_branch: { func: { name: thenFn.name, attr: {} } }, else_branch: { func: { name: elseFn.name, attr: {} } },
       },
-    });
+    };
   }
-  return { ...graph, nodes: graph.nodes.map((n) => replaced.get(n.name) ?? n), functions };
 }
 
 function loopError(message: string, where?: string): MconvError {
@@ -187,7 +219,16 @@ export function functionalizeTf1Loops(graph: TfGraph): TfGraph {
   }
 
   const frames: Frame[] = [];
+  const failed: string[] = [];
   for (const [name, list] of enters) {
+    try {
+      frames.push(discover(name, list));
+    } catch (e) {
+      skipped(failed, e);
+    }
+  }
+
+  function discover(name: string, list: TfNode[]): Frame {
     const vars: Frame['vars'] = [];
     const constants: TfNode[] = [];
     let loopCond: TfNode | undefined;
@@ -211,7 +252,7 @@ export function functionalizeTf1Loops(graph: TfGraph): TfGraph {
       vars.push({ enter, merge, sw, next, exit });
     }
     if (!loopCond) throw loopError(`the loop ${name} has no loop variable`, list[0]?.name);
-    frames.push({ name, vars, constants, loopCond });
+    return { name, vars, constants, loopCond };
   }
 
   // Nested loops: an Enter of one frame inside another frame's body.
@@ -220,88 +261,97 @@ export function functionalizeTf1Loops(graph: TfGraph): TfGraph {
   const replaced = new Map<string, TfNode>();
   const fnName = fnNamer(graph);
 
+  const done: Frame[] = [];
   for (const f of frames) {
-    const argOf = new Map<string, string>();
-    f.vars.forEach((v, k) => argOf.set(v.merge.name, `loop_var_${k}`));
-    f.constants.forEach((c, j) => argOf.set(c.name, `loop_const_${j}`));
-    const bodyArgOf = new Map<string, string>();
-    f.vars.forEach((v, k) => bodyArgOf.set(`${v.sw.name}:1`, `loop_var_${k}`));
-    f.constants.forEach((c, j) => bodyArgOf.set(c.name, `loop_const_${j}`));
-    const argDefs: TfArgDef[] = [
-      ...f.vars.map((v, k) => ({ name: `loop_var_${k}`, type: v.enter.attr.T?.type })),
-      ...f.constants.map((c, j) => ({ name: `loop_const_${j}`, type: c.attr.T?.type })),
-    ];
+    // This frame's nodes, added to inFrame once the whole frame is rewritten.
+    const mine = new Map<string, string>();
+    try {
+      const argOf = new Map<string, string>();
+      f.vars.forEach((v, k) => argOf.set(v.merge.name, `loop_var_${k}`));
+      f.constants.forEach((c, j) => argOf.set(c.name, `loop_const_${j}`));
+      const bodyArgOf = new Map<string, string>();
+      f.vars.forEach((v, k) => bodyArgOf.set(`${v.sw.name}:1`, `loop_var_${k}`));
+      f.constants.forEach((c, j) => bodyArgOf.set(c.name, `loop_const_${j}`));
+      const argDefs: TfArgDef[] = [
+        ...f.vars.map((v, k) => ({ name: `loop_var_${k}`, type: v.enter.attr.T?.type })),
+        ...f.constants.map((c, j) => ({ name: `loop_const_${j}`, type: c.attr.T?.type })),
+      ];
 
-    /** Copies the nodes `outs` need into a function, stopping at the arguments. */
-    const extract = (outs: string[], stop: (ref: string) => string | undefined, what: string): { nodes: TfNode[]; rets: string[] } => {
-      const nodes: TfNode[] = [];
-      const seen = new Set<string>();
-      const mapRef = (ref: string): string => {
-        const r = splitRef(ref);
-        const arg = stop(ref) ?? stop(r.node) ?? (r.port === 0 ? stop(`${r.node}:0`) : undefined);
-        if (arg) return arg;
-        const n = node(ref, what);
-        if (FRAME_OPS.has(n.op)) {
-          if (n.op === 'Enter' || n.op === 'RefEnter') throw loopError(`the loop ${f.name} holds another loop (nested TF1 while loops are not supported)`, n.name);
-          throw loopError(`the ${what} of the loop ${f.name} reads ${n.op} ${n.name} of another loop or cond`, n.name);
-        }
-        if (!seen.has(n.name)) {
-          seen.add(n.name);
-          const prev = inFrame.get(n.name);
-          if (prev && prev !== f.name) throw loopError(`the node ${n.name} belongs to two loops (nested TF1 while loops are not supported)`, n.name);
-          inFrame.set(n.name, f.name);
-          const copy: TfNode = { ...n, inputs: [] };
-          nodes.push(copy);
-          copy.inputs = n.inputs.filter((i) => !i.startsWith('^')).map(mapRef);
-        }
-        return ref;
+      /** Copies the nodes `outs` need into a function, stopping at the arguments. */
+      const extract = (outs: string[], stop: (ref: string) => string | undefined, what: string): { nodes: TfNode[]; rets: string[] } => {
+        const nodes: TfNode[] = [];
+        const seen = new Set<string>();
+        const mapRef = (ref: string): string => {
+          const r = splitRef(ref);
+          const arg = stop(ref) ?? stop(r.node) ?? (r.port === 0 ? stop(`${r.node}:0`) : undefined);
+          if (arg) return arg;
+          const n = node(ref, what);
+          if (FRAME_OPS.has(n.op)) {
+            if (n.op === 'Enter' || n.op === 'RefEnter') throw loopError(`the loop ${f.name} holds another loop (nested TF1 while loops are not supported)`, n.name);
+            throw loopError(`the ${what} of the loop ${f.name} reads ${n.op} ${n.name} of another loop or cond`, n.name);
+          }
+          if (!seen.has(n.name)) {
+            seen.add(n.name);
+            const prev = inFrame.get(n.name);
+            if (prev && prev !== f.name) throw loopError(`the node ${n.name} belongs to two loops (nested TF1 while loops are not supported)`, n.name);
+            mine.set(n.name, f.name);
+            const copy: TfNode = { ...n, inputs: [] };
+            nodes.push(copy);
+            copy.inputs = n.inputs.filter((i) => !i.startsWith('^')).map(mapRef);
+          }
+          return ref;
+        };
+        const rets = outs.map(mapRef);
+        return { nodes, rets };
       };
-      const rets = outs.map(mapRef);
-      return { nodes, rets };
-    };
 
-    const cond = extract([f.loopCond.inputs[0] ?? ''], (ref) => argOf.get(ref) ?? argOf.get(splitRef(ref).node), 'condition');
-    const condFn: TfFunction = {
-      name: fnName(`${f.name}_cond`), attr: {}, nodes: cond.nodes, inputs: argDefs,
-      outputs: [{ name: 'cond_out', type: 10 }], ret: { cond_out: cond.rets[0]! },
-    };
-    const body = extract(f.vars.map((v) => v.next.inputs[0] ?? ''), (ref) => bodyArgOf.get(ref) ?? (splitRef(ref).port === 0 ? bodyArgOf.get(splitRef(ref).node) : undefined), 'body');
-    const bodyFn: TfFunction = {
-      name: fnName(`${f.name}_body`), attr: {}, nodes: body.nodes, inputs: argDefs,
-      outputs: argDefs.map((a, i) => ({ ...a, name: `out_${i}` })),
-      ret: Object.fromEntries([
-        ...body.rets.map((r, k) => [`out_${k}`, r]),
-        ...f.constants.map((_, j) => [`out_${f.vars.length + j}`, `loop_const_${j}`]),
-      ]),
-    };
-    functions.push(condFn, bodyFn);
-    const whileName = uniqueNode(byName, `${f.name.replace(/\/$/, '')}/functional_while`);
-    const w: TfNode = {
-      name: whileName, op: 'StatelessWhile',
-      inputs: [...f.vars.map((v) => v.enter.inputs[0] ?? ''), ...f.constants.map((c) => c.inputs[0] ?? '')],
-      attr: {
-        T: { list: { type: argDefs.map((a) => a.type ?? 1) } },
-        cond: { func: { name: condFn.name, attr: {} } },
-        body: { func: { name: bodyFn.name, attr: {} } },
-      },
-    };
-    byName.set(whileName, w);
-    replaced.set(whileName, w);
-    f.vars.forEach((v, k) => {
-      if (v.exit) replaced.set(v.exit.name, { name: v.exit.name, op: 'Identity', inputs: [k === 0 ? whileName : `${whileName}:${k}`], attr: { T: v.exit.attr.T ?? {} } });
-    });
+      const cond = extract([f.loopCond.inputs[0] ?? ''], (ref) => argOf.get(ref) ?? argOf.get(splitRef(ref).node), 'condition');
+      const condFn: TfFunction = {
+        name: fnName(`${f.name}_cond`), attr: {}, nodes: cond.nodes, inputs: argDefs,
+        outputs: [{ name: 'cond_out', type: 10 }], ret: { cond_out: cond.rets[0]! },
+      };
+      const body = extract(f.vars.map((v) => v.next.inputs[0] ?? ''), (ref) => bodyArgOf.get(ref) ?? (splitRef(ref).port === 0 ? bodyArgOf.get(splitRef(ref).node) : undefined), 'body');
+      const bodyFn: TfFunction = {
+        name: fnName(`${f.name}_body`), attr: {}, nodes: body.nodes, inputs: argDefs,
+        outputs: argDefs.map((a, i) => ({ ...a, name: `out_${i}` })),
+        ret: Object.fromEntries([
+          ...body.rets.map((r, k) => [`out_${k}`, r]),
+          ...f.constants.map((_, j) => [`out_${f.vars.length + j}`, `loop_const_${j}`]),
+        ]),
+      };
+      functions.push(condFn, bodyFn);
+      const whileName = uniqueNode(byName, `${f.name.replace(/\/$/, '')}/functional_while`);
+      const w: TfNode = {
+        name: whileName, op: 'StatelessWhile',
+        inputs: [...f.vars.map((v) => v.enter.inputs[0] ?? ''), ...f.constants.map((c) => c.inputs[0] ?? '')],
+        attr: {
+          T: { list: { type: argDefs.map((a) => a.type ?? 1) } },
+          cond: { func: { name: condFn.name, attr: {} } },
+          body: { func: { name: bodyFn.name, attr: {} } },
+        },
+      };
+      byName.set(whileName, w);
+      replaced.set(whileName, w);
+      f.vars.forEach((v, k) => {
+        if (v.exit) replaced.set(v.exit.name, { name: v.exit.name, op: 'Identity', inputs: [k === 0 ? whileName : `${whileName}:${k}`], attr: { T: v.exit.attr.T ?? {} } });
+      });
+      for (const [k, v] of mine) inFrame.set(k, v);
+      done.push(f);
+    } catch (e) {
+      skipped(failed, e);
+    }
   }
 
-  // The frames' own nodes now live in the functions.
+  // The rewritten frames' own nodes now live in the functions.
   const gone = new Set(inFrame.keys());
-  for (const f of frames) {
+  for (const f of done) {
     gone.add(f.loopCond.name);
     for (const c of f.constants) gone.add(c.name);
     for (const v of f.vars) for (const n of [v.enter, v.merge, v.sw, v.next]) gone.add(n.name);
   }
   const nodes = graph.nodes.filter((n) => !gone.has(n.name)).map((n) => replaced.get(n.name) ?? n);
   for (const [name, n] of replaced) if (!graph.nodes.some((m) => m.name === name)) nodes.push(n);
-  return { ...graph, nodes, functions };
+  return note({ ...graph, nodes, functions }, failed);
 }
 
 function uniqueNode(byName: Map<string, TfNode>, base: string): string {

@@ -14,7 +14,7 @@ import { Graph, Node, Value, attr, type Attrs } from '../../ir/graph.js';
 import { inferNode, inferShapes } from '../../ir/infer.js';
 import { Tensor, type DType, type Shape } from '../../ir/tensor.js';
 import { convertIf, convertWhile, CONTROL_FLOW_OPS, type ControlFlowHost } from './control-flow.js';
-import { functionalizeTf1ControlFlow, hasTf1ControlFlow } from './functionalize.js';
+import { functionalizeTf1ControlFlow, hasTf1ControlFlow, tf1ControlFlowProblems } from './functionalize.js';
 import { convertKerasLstm, isKerasLstmFunction } from './keras-rnn.js';
 import { tfOpConverter, type TfOpContext } from './op-api.js';
 import { irDType, TF_DTYPE_NAMES, type TfAttr, type TfFunction, type TfGraph, type TfNode } from './tf-graph.js';
@@ -176,7 +176,11 @@ class Importer {
         if (!isCut && f.i < inputs.length) {
           const r = scope.resolve(inputs[f.i++]!);
           if (scope.values.has(r.node) || state.get(r.node) === 2) continue;
-          if (state.get(r.node) === 1) throw tfError(`the graph has a cycle through ${JSON.stringify(r.node)} that is not a TF1 while loop`, r.node, 'cut the graph with --inputs/--outputs around the cycle');
+          if (state.get(r.node) === 1) {
+            const why = tf1ControlFlowProblems(this.tf);
+            throw tfError(why.length ? `the graph has a TF1 while loop through ${JSON.stringify(r.node)} that mconv could not rewrite: ${why.join('; ')}`
+              : `the graph has a cycle through ${JSON.stringify(r.node)} that is not a TF1 while loop`, r.node, 'cut the graph with --inputs/--outputs around the loop');
+          }
           const m = scope.nodes.get(r.node);
           if (!m) throw tfError(`node ${JSON.stringify(f.n.name)} reads ${JSON.stringify(r.node)}, which is not in the graph`, f.n.name);
           state.set(r.node, 1);
@@ -243,7 +247,8 @@ class Importer {
     if (missing.size) {
       const list = [...missing].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([op, c]) => `${op} x${c}`).join(', ');
       const stateful = [...missing.keys()].filter((op) => /^(Assign|ResourceApply|Apply|Scatter(Add|Sub|Update)$|ResourceScatter)/.test(op));
-      throw tfError(`unsupported TF ops: ${list}`, undefined, stateful.length
+      const why = [...missing.keys()].some((op) => /^(Ref)?(Enter|Exit|Merge|Switch|NextIteration)$|^LoopCond$/.test(op)) ? tf1ControlFlowProblems(this.tf) : [];
+      throw tfError(`unsupported TF ops: ${list}${why.length ? ` (TF1 control flow left as it was: ${why.join('; ')})` : ''}`, undefined, stateful.length
         ? `${stateful.join(', ')} change variables: this graph updates state, and mconv converts inference graphs (choose an inference signature, or cut with --outputs NODE:PORT)`
         : 'these ops have no converter; if they are pre- or post-processing, cut them away with --inputs/--outputs NODE:PORT');
     }

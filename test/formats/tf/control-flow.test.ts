@@ -291,7 +291,21 @@ describe('TF1 while loops (Enter/Merge/Switch/Exit) with TensorArrays vs tfjs-co
     // Make the body's step constant enter a second frame from inside the first one.
     g.nodes.push(tfNode('inner_enter', 'Enter', ['id_i'], { T: 'int32', frame_name: tfAttr.s('inner/'), is_constant: false }));
     g.nodes = g.nodes.map((n) => (n.name === 'i_new' ? { ...n, inputs: ['inner_enter', 'step'] } : n));
-    expect(() => importTfGraph(g, { outputs: ['outputs'] })).toThrow(/nested|another loop|Merge/);
+    expect(() => importTfGraph(g, { outputs: ['outputs'] })).toThrow(/TF1 while loop .* could not rewrite: .*(nested|no Merge)/);
+  });
+
+  it('a TF1 structure that cannot be rewritten, off the path to the outputs, does not stop the conversion', async () => {
+    const g = tf1RnnGraph();
+    // A malformed cond (a Merge of three values) that nothing the outputs need reads.
+    g.nodes.push(
+      tfNode('odd/Switch', 'Switch', ['h0', 'odd_pred'], { T: 'float32' }),
+      constNode('odd_pred', Tensor.fromArray('bool', [], [true])),
+      tfNode('odd/Merge', 'Merge', ['odd/Switch', 'odd/Switch:1', 'h0'], { T: 'float32', N: 3 }),
+    );
+    const model = new Model(importTfGraph(g, { outputs: ['x_h'] }), { format: 'tf' });
+    expect(model.graph.findNodesByOp('Loop')).toHaveLength(1);
+    // Asked for, it is refused with the reason.
+    expect(() => importTfGraph(g, { outputs: ['odd/Merge'] })).toThrow(/Merge x1.*TF1 control flow left as it was: the cond Merge odd\/Merge has 3 inputs/);
   });
 });
 
