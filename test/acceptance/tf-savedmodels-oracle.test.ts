@@ -58,6 +58,27 @@ function expectClose(actual: Tensor, expected: Tensor, label: string): void {
   expect(r.mismatches, `${label}: max abs error ${r.maxAbsError}`).toBe(0);
 }
 
+/**
+ * The model written as ONNX passes onnx.checker's full check and gives `want` in onnxruntime;
+ * written with --to tfjs, tfjs-converter loads it and gives `want` too.
+ */
+async function expectOnnxAndTfjs(m: Model, feeds: Map<string, Tensor>, want: Tensor[], label: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mconv-sm-oracle-'));
+  dirs.push(dir);
+  const file = join(dir, 'model.onnx');
+  await save(m, file);
+  if (hasPython('onnx')) execFileSync(PY, ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', file], { stdio: 'pipe' });
+  if (await loadOnnxRuntime()) {
+    const got = await runWithOnnxRuntime(file, feeds);
+    m.graph.outputs.forEach((o, i) => expectClose(got.get(o.name)!, want[i]!, `${label} ${o.name} in onnxruntime`));
+  }
+  const jsonFile = join(dir, 'model.json');
+  await save(m, jsonFile, { format: 'tfjs' });
+  const inputKeys = Object.keys(JSON.parse(readFileSync(jsonFile, 'utf8')).signature.inputs);
+  const viaTfjs = await runTfjsModelFile(jsonFile, Object.fromEntries(inputKeys.map((k, i) => [k, feeds.get(m.graph.inputs[i]!.name)!])));
+  viaTfjs.forEach((y, i) => expectClose(y, want[i]!, `${label} output ${i} via --to tfjs`));
+}
+
 describe.skipIf(!existsSync(REAL))('TF SavedModels against tfjs-converter running their own graph', () => {
   for (const c of CASES) {
     it(`${c.dir}${c.signature ? ` --signature ${c.signature}` : ''}`, async () => {
@@ -81,22 +102,7 @@ describe.skipIf(!existsSync(REAL))('TF SavedModels against tfjs-converter runnin
       });
       const want = await runTfjsGraphOracle(frozen.graph, new Map(), oracleFeeds, frozen.outputs);
       m.graph.outputs.forEach((o, i) => expectClose(ours.outputs.get(o.name)!, want[i]!, `${c.dir} ${o.name}`));
-      // The ONNX file passes the checker and gives the same in onnxruntime.
-      const dir = mkdtempSync(join(tmpdir(), 'mconv-sm-oracle-'));
-      dirs.push(dir);
-      const file = join(dir, 'model.onnx');
-      await save(m, file);
-      if (hasPython('onnx')) execFileSync(PY, ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', file], { stdio: 'pipe' });
-      if (await loadOnnxRuntime()) {
-        const got = await runWithOnnxRuntime(file, feeds);
-        m.graph.outputs.forEach((o, i) => expectClose(got.get(o.name)!, want[i]!, `${c.dir} ${o.name} in onnxruntime`));
-      }
-      // --to tfjs: tfjs-converter loads what mconv wrote and gives the same.
-      const jsonFile = join(dir, 'model.json');
-      await save(m, jsonFile, { format: 'tfjs' });
-      const inputKeys = Object.keys(JSON.parse(readFileSync(jsonFile, 'utf8')).signature.inputs);
-      const viaTfjs = await runTfjsModelFile(jsonFile, Object.fromEntries(inputKeys.map((k, i) => [k, feeds.get(m.graph.inputs[i]!.name)!])));
-      viaTfjs.forEach((y, i) => expectClose(y, want[i]!, `${c.dir} output ${i} via --to tfjs`));
+      await expectOnnxAndTfjs(m, feeds, want, c.dir);
     });
   }
 });
@@ -118,6 +124,7 @@ describe.skipIf(!existsSync(REAL))('TF1 checkpoints with their .meta graph again
       const oracleFeeds = Object.fromEntries(c.inputs.map((ref, i) => [ref, feeds.get(m.graph.inputs[i]!.name)!]));
       const want = await runTfjsGraphOracle(frozen.graph, new Map(), oracleFeeds, frozen.outputs);
       m.graph.outputs.forEach((o, i) => expectClose(ours.outputs.get(o.name)!, want[i]!, `${c.dir} ${o.name}`));
+      await expectOnnxAndTfjs(m, feeds, want, c.dir);
     });
   }
 });

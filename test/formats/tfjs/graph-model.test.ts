@@ -9,7 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../../../src/api.js';
+import { run, save } from '../../../src/api.js';
+import { runWithOnnxRuntime } from '../../../src/runtime/onnxruntime.js';
 import { loadModel } from '../../../src/formats/registry.js';
 import { readNpy, writeNpy } from '../../../src/formats/npy/npy.js';
 import { decodeWeight } from '../../../src/formats/tfjs/weights-manifest.js';
@@ -60,7 +61,7 @@ describe.skipIf(!existsSync(REAL))('tfjs graph-models', () => {
   });
 
   for (const [dir, input, output] of [['tfjs-dense-model', 'dense_dense1_input', 'Identity'], ['tfjs-rn-graph-model', 'dense_dense2_input', 'Identity']] as const) {
-    it(`${dir}: matches tfjs-converter loading the same files`, async () => {
+    it(`${dir}: matches tfjs-converter loading the same files, and as ONNX onnxruntime`, async () => {
       const path = join(REAL, dir, 'model.json');
       const m = await loadModel(path);
       expect(m.graph.inputs.map((v) => v.name)).toEqual([input]);
@@ -70,6 +71,12 @@ describe.skipIf(!existsSync(REAL))('tfjs graph-models', () => {
       const ours = await run(m, new Map([[input, x]]));
       const [want] = await tfjsRun(path, { [`${input}:0`]: x }, [`${output}:0`]);
       expectClose(ours.outputs.get(m.graph.outputs[0]!.name)!, want!, dir);
+      // As ONNX: the checker's full check, and the same values in onnxruntime.
+      const onnxFile = join(tmp(), 'model.onnx');
+      await save(m, onnxFile);
+      if (hasPython('onnx')) execFileSync(PY, ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', onnxFile], { stdio: 'pipe' });
+      const got = await runWithOnnxRuntime(onnxFile, new Map([[input, x]]));
+      expectClose(got.get(m.graph.outputs[0]!.name)!, want!, `${dir} in onnxruntime`);
     });
   }
 
